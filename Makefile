@@ -1,0 +1,32 @@
+# Two commands: `make run` (set up, build data, train, evaluate, score) and `make test`.
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DEV := ../shared/dev/dev.jsonl
+MODEL := artifacts/models/default
+ARCH ?=
+
+.PHONY: run test venv compare notebook clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/diplostance build-data --output artifacts/data
+	$(BIN)/diplostance train $(if $(ARCH),--arch $(ARCH)) --output $(MODEL)
+	$(BIN)/diplostance evaluate --cv $(if $(ARCH),--arch $(ARCH)) --output artifacts/eval/cv
+	@if [ -f $(DEV) ]; then \
+		$(BIN)/diplostance evaluate --model $(MODEL) --data $(DEV) --output artifacts/eval/dev; \
+	else echo "skipping the dev-set evaluation: $(DEV) is absent"; fi
+	$(BIN)/diplostance score data/raw/*.txt --model $(MODEL) --output artifacts/scores/seeds.jsonl
+	@echo "outputs: model $(MODEL)/, data artifacts/data/, reports artifacts/eval/{cv,dev}/, scores artifacts/scores/seeds.jsonl"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf artifacts

@@ -1,0 +1,156 @@
+"""Labelled sentence records: reading, validation, hashing and the `datasets.Dataset` view.
+
+A labelled row is a JSON object with at least ``id``, ``text`` and ``labels`` (a list drawn
+from data.labels.LABELS; an empty list means "none"). Optional: ``doc_id`` (grouping for
+cross-validation; defaults to the part of ``id`` before its last ':'), ``source``,
+``register``, ``boilerplate``, ``rationale``.
+
+Every problem is raised as DataError("path:line: message"): a file is never loaded with
+rows silently skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from datasets import ClassLabel, Dataset, Features, List, Value
+
+from data.errors import DataError
+from data.labels import LABELS
+
+STRING_FIELDS = ("id", "doc_id", "text", "source", "register", "boilerplate", "rationale")
+FEATURES = Features(
+    {
+        "id": Value("string"),
+        "doc_id": Value("string"),
+        "text": Value("string"),
+        "labels": List(ClassLabel(names=list(LABELS))),
+        "source": Value("string"),
+        "register": Value("string"),
+        "boilerplate": Value("string"),
+    }
+)
+
+
+def parse_labelled_line(line: str, path, lineno: int, default_source: str) -> dict:
+    """One JSONL line -> a normalised row dict (raises DataError on any problem)."""
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise DataError(path, lineno, f"malformed JSON ({exc.msg})") from None
+    if not isinstance(obj, dict):
+        raise DataError(path, lineno, "a row must be a JSON object")
+    for key in ("id", "text", "labels"):
+        if key not in obj:
+            raise DataError(path, lineno, f"missing field '{key}'")
+    if not isinstance(obj["id"], str) or not obj["id"].strip():
+        raise DataError(path, lineno, "'id' must be a non-empty string")
+    if not isinstance(obj["text"], str) or not obj["text"].strip():
+        raise DataError(path, lineno, f"empty text for id {obj['id']!r}")
+    labels = obj["labels"]
+    if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+        raise DataError(path, lineno, "'labels' must be a list of label names")
+    unknown = sorted(set(labels) - set(LABELS))
+    if unknown:
+        raise DataError(path, lineno, f"unknown label {unknown[0]!r} (known: {', '.join(LABELS)})")
+    row = {
+        "id": obj["id"],
+        "doc_id": obj.get("doc_id") or obj.get("doc") or obj["id"].rsplit(":", 1)[0],
+        "text": obj["text"],
+        "labels": [name for name in LABELS if name in labels],  # canonical order, no repeats
+        "source": obj.get("source") or default_source,
+        "register": obj.get("register") or "",
+        "boilerplate": obj.get("boilerplate") or "",
+        "rationale": obj.get("rationale") or "",
+        "where": f"{path}:{lineno}",
+    }
+    for key in STRING_FIELDS:
+        if not isinstance(row[key], str):
+            raise DataError(path, lineno, f"'{key}' must be a string")
+    return row
+
+
+def read_labelled_jsonl(path: str | Path, default_source: str | None = None) -> list[dict]:
+    """Read and validate a labelled JSONL file.
+
+    Raises DataError naming file and line for: a missing or empty file, malformed JSON,
+    a missing field, empty text, an unknown label, or a duplicate id.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(path, None, "no such file")
+    source = default_source or path.stem
+    rows, seen = [], {}
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            row = parse_labelled_line(line, path, lineno, source)
+            if row["id"] in seen:
+                raise DataError(path, lineno, f"duplicate id {row['id']!r} (first at line {seen[row['id']]})")
+            seen[row["id"]] = lineno
+            rows.append(row)
+    if not rows:
+        raise DataError(path, None, "file has no rows")
+    return rows
+
+
+def check_unique_ids(rows: list[dict]) -> None:
+    """Raise DataError at the second occurrence of any id across several files."""
+    first: dict[str, str] = {}
+    for row in rows:
+        if row["id"] in first:
+            path, line = row["where"].rsplit(":", 1)
+            raise DataError(path, int(line), f"duplicate id {row['id']!r} (also at {first[row['id']]})")
+        first[row["id"]] = row["where"]
+
+
+def rows_hash(rows: list[dict]) -> str:
+    """sha256 over (id, text, labels) of the rows in order: the training-data fingerprint."""
+    h = hashlib.sha256()
+    for row in rows:
+        h.update(json.dumps([row["id"], row["text"], row["labels"]], ensure_ascii=False).encode())
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def to_dataset(rows: list[dict]) -> Dataset:
+    """Rows -> datasets.Dataset with explicit FEATURES (labels as a list of ClassLabel)."""
+    columns = {name: [row[name] for row in rows] for name in FEATURES}
+    return Dataset.from_dict(columns, features=FEATURES)
+
+
+def write_jsonl(rows, path: str | Path, fields=None) -> None:
+    """Write rows atomically: a temporary file renamed into place when complete."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".partial")
+    with tmp.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            obj = {k: row[k] for k in fields if k in row} if fields else row
+            fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    tmp.replace(path)
+
+
+def check_consistent_labels(rows: list[dict]) -> None:
+    """Raise DataError when the same sentence text carries different labels in two rows."""
+    first: dict[str, dict] = {}
+    for row in rows:
+        key = " ".join(row["text"].split()).lower()
+        other = first.setdefault(key, row)
+        if other is not row and other["labels"] != row["labels"]:
+            path, line = row["where"].rsplit(":", 1)
+            raise DataError(
+                path, int(line),
+                f"conflicting labels for the same sentence: {row['labels']} here, {other['labels']} at {other['where']}",
+            )

@@ -1,0 +1,167 @@
+"""The one command-line entry point: `diplostance SUBCOMMAND ...`.
+
+Each subcommand parses its arguments and calls an importable function; user mistakes are
+printed as one line `diplostance: error: ...` with exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from data.errors import DiplostanceError
+
+DEFAULT_MODEL_DIR = Path("artifacts/models/default")
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# ---- subcommands ---------------------------------------------------------------------------
+def build_data_cli(args) -> None:
+    from data.bundled import load_bundled
+    from data.records import rows_hash, write_jsonl
+    from training.train import describe_rows
+
+    rows = load_bundled(include_authored=not args.no_authored)
+    out = Path(args.output)
+    fields = ["id", "doc_id", "text", "labels", "source", "register", "boilerplate", "rationale", "start", "end"]
+    write_jsonl(rows, out / "bundled.jsonl", fields=fields)
+    summary = describe_rows(rows)
+    (out / "bundled.summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"{len(rows)} labelled sentences (sha256 {rows_hash(rows)[:16]}) -> {out / 'bundled.jsonl'}")
+    print(f"positives per label: {summary['label_counts']}; rows per source: {summary['source_counts']}")
+
+
+def train_cli(args) -> None:
+    from training.train import train
+
+    config = _config_from_args(args)
+    _say(f"training {config.arch} -> {args.output}")
+    model = train(config, args.output, data_files=args.data, bundled=not args.no_bundled, authored=not args.no_authored)
+    data = model.training_data_
+    print(f"trained {model.arch} on {data['rows']} sentences in {model.training_seconds_}s; saved to {args.output}")
+    print("thresholds: " + ", ".join(f"{k}={v:.3f}" for k, v in model.metadata()["thresholds"].items()))
+
+
+def evaluate_cli(args) -> None:
+    from evaluation.report import format_confusion, format_table, write_report
+
+    if args.cv:
+        from data.bundled import load_authored_rows, load_seed_rows
+        from evaluation.harness import leave_one_article_out
+
+        config = _config_from_args(args)
+        extra = [] if args.no_authored else load_authored_rows()
+        result = leave_one_article_out(config, load_seed_rows(), extra, n_bootstrap=args.bootstrap, progress=_say)
+        title = f"Leave-one-article-out CV on the seeds ({config.arch}, +{len(extra)} authored training rows)"
+    else:
+        if not args.model or not args.data:
+            raise DiplostanceError("evaluate needs --model DIR and --data FILE, or --cv")
+        from data.records import file_sha256, read_labelled_jsonl
+        from evaluation.harness import evaluate_model
+        from models.registry import load_model
+
+        model = load_model(args.model)
+        rows = read_labelled_jsonl(args.data)
+        result = evaluate_model(model, rows, n_bootstrap=args.bootstrap)
+        result.info.update({"model": str(args.model), "data": str(args.data), "data_sha256": file_sha256(args.data)})
+        title = f"{model.arch} model {args.model} on {args.data}"
+    out = write_report(result, args.output, title)
+    print(f"## {title}\n")
+    print(format_table(result.metrics))
+    print()
+    print(format_confusion(result.metrics))
+    print(f"\nwrote {out / 'report.json'}, {out / 'report.md'} and {out / 'predictions.jsonl'}")
+
+
+def score_cli(args) -> None:
+    from diplostance.scoring import score_files
+    from models.registry import load_model
+
+    model = load_model(args.model)
+    counts = score_files(model, args.inputs, args.output, split=not args.no_split,
+                         text_field=args.text_field, id_field=args.id_field, batch_size=args.batch_size)
+    print(
+        f"scored {counts['sentences']} sentences from {counts['documents']} documents -> {args.output}; "
+        + ", ".join(f"{k}: {counts[k]}" for k in ("commitment", "support_declaration", "project_pledge"))
+    )
+
+
+# ---- argument parsing ----------------------------------------------------------------------
+def _add_config_args(p: argparse.ArgumentParser) -> None:
+    from models.config import TrainConfig
+    from models.registry import ARCHS
+
+    d = TrainConfig()
+    p.add_argument("--arch", choices=ARCHS, default=d.arch, help="model family (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=d.seed, help="random seed (default: %(default)s)")
+    p.add_argument("--target-precision", type=float, default=None,
+                   help="choose thresholds for this held-out precision instead of best F1")
+    p.add_argument("--base-model", default=None, help="encoder directory or hub id (default: bundled MiniLM)")
+    p.add_argument("--epochs", type=int, default=d.epochs, help="finetune: maximum epochs (default: %(default)s)")
+    p.add_argument("--no-authored", action="store_true", help="leave the authored sentences out of training")
+
+
+def _config_from_args(args):
+    from models.config import TrainConfig
+
+    return TrainConfig(arch=args.arch, seed=args.seed, target_precision=args.target_precision,
+                       base_model=args.base_model, epochs=args.epochs)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="diplostance", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("build-data", help="validate the bundled labelled data and write it as one JSONL")
+    p.add_argument("--output", default="artifacts/data")
+    p.add_argument("--no-authored", action="store_true")
+    p.set_defaults(func=build_data_cli)
+
+    p = sub.add_parser("train", help="train a model on the bundled data (plus --data files)")
+    _add_config_args(p)
+    p.add_argument("--output", type=Path, default=DEFAULT_MODEL_DIR)
+    p.add_argument("--data", action="append", default=[], help="extra labelled JSONL (repeatable)")
+    p.add_argument("--no-bundled", action="store_true", help="train on --data files only")
+    p.set_defaults(func=train_cli)
+
+    p = sub.add_parser("evaluate", help="evaluate a saved model on labelled data, or run seed CV")
+    _add_config_args(p)
+    p.add_argument("--model", type=Path)
+    p.add_argument("--data", type=Path)
+    p.add_argument("--cv", action="store_true", help="leave-one-article-out CV on the seeds")
+    p.add_argument("--output", type=Path, default=Path("artifacts/eval/latest"))
+    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the CIs")
+    p.set_defaults(func=evaluate_cli)
+
+    p = sub.add_parser("score", help="tag every sentence of .txt/.jsonl inputs")
+    p.add_argument("inputs", nargs="+")
+    p.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR)
+    p.add_argument("--output", type=Path, required=True)
+    p.add_argument("--no-split", action="store_true", help="score each JSONL row as one sentence")
+    p.add_argument("--text-field", default="text")
+    p.add_argument("--id-field", default="id")
+    p.add_argument("--batch-size", type=int, default=256)
+    p.set_defaults(func=score_cli)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except DiplostanceError as exc:
+        print(f"diplostance: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("diplostance: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""The interface every diplostance model shares: fit, predict_proba, predict, save, load.
+
+Column k of every (N, K) matrix is data.labels.LABELS[k]. A model directory always holds
+config.json whose "diplostance" block records arch, labels, thresholds, the training config,
+the training-data fingerprint and library versions; the weights next to it are skops or
+safetensors files, never pickle.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from abc import ABC, abstractmethod
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import ClassVar, Sequence
+
+import numpy as np
+from sklearn.model_selection import GroupKFold
+
+from data.errors import DiplostanceError
+from data.labels import LABELS
+from models.config import TrainConfig
+from models.provenance import library_versions, seed_everything
+from models.thresholds import DEFAULT_THRESHOLD, choose_thresholds
+
+CONFIG_FILE = "config.json"
+
+
+class StanceModel(ABC):
+    arch: ClassVar[str]
+
+    def __init__(self, config: TrainConfig | None = None):
+        self.config = config or TrainConfig(arch=self.arch)
+        self.thresholds_ = np.full(len(LABELS), DEFAULT_THRESHOLD)
+        self.training_data_: dict = {}
+        self.training_seconds_: float | None = None
+
+    # ---- training -------------------------------------------------------------------
+    def fit(self, texts: Sequence[str], Y: np.ndarray, groups: Sequence[str] | None = None) -> "StanceModel":
+        """texts: N strings; Y: (N, K) 0/1; groups: N document ids (no document is split
+        between the fitting and the held-out side when thresholds are chosen)."""
+        texts, Y = list(texts), np.asarray(Y, dtype=int)
+        seed_everything(self.config.seed)
+        if groups is not None and len(set(groups)) >= 2:
+            held_out = self.out_of_fold_proba(texts, Y, list(groups))
+            self.thresholds_ = choose_thresholds(Y, held_out, self.config.target_precision)
+        seed_everything(self.config.seed)
+        self._fit(texts, Y)
+        return self
+
+    def out_of_fold_proba(self, texts: list[str], Y: np.ndarray, groups: list[str]) -> np.ndarray:
+        """(N, K) probabilities, each row predicted by a model that never saw its document."""
+        n_splits = min(self.config.threshold_folds, len(set(groups)))
+        held_out = np.zeros(Y.shape, dtype=float)
+        for train_idx, test_idx in GroupKFold(n_splits=n_splits).split(texts, Y, groups):
+            fold = type(self)(self.config)
+            fold._fit([texts[i] for i in train_idx], Y[train_idx])
+            held_out[test_idx] = fold._predict_proba([texts[i] for i in test_idx])
+        return held_out
+
+    @abstractmethod
+    def _fit(self, texts: list[str], Y: np.ndarray) -> None: ...
+
+    @abstractmethod
+    def _predict_proba(self, texts: list[str]) -> np.ndarray: ...
+
+    # ---- inference ------------------------------------------------------------------
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """(N, K) probabilities in [0, 1]; column k is LABELS[k]."""
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, len(LABELS)))
+        return np.asarray(self._predict_proba(texts), dtype=float)
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        """(N, K) 0/1 decisions: probability >= the label's threshold."""
+        return (self.predict_proba(texts) >= self.thresholds_).astype(int)
+
+    # ---- persistence ----------------------------------------------------------------
+    @abstractmethod
+    def _save_weights(self, directory: Path) -> None: ...
+
+    @classmethod
+    @abstractmethod
+    def _load_weights(cls, directory: Path, config: TrainConfig) -> "StanceModel": ...
+
+    def metadata(self) -> dict:
+        return {
+            "arch": self.arch,
+            "labels": list(LABELS),
+            "thresholds": {name: float(t) for name, t in zip(LABELS, self.thresholds_)},
+            "training_config": self.config.to_dict(),
+            "training_data": self.training_data_,
+            "training_seconds": self.training_seconds_,
+            "library_versions": library_versions(),
+            "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+
+    def save(self, directory: str | Path) -> Path:
+        """Write the model to `directory` atomically (a temp dir renamed when complete)."""
+        directory = Path(directory)
+        tmp = directory.with_name(f".{directory.name}.partial-{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        self._save_weights(tmp)
+        config_path = tmp / CONFIG_FILE
+        config = json.loads(config_path.read_text()) if config_path.exists() else {}
+        config["diplostance"] = self.metadata()
+        config_path.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n")
+        from models.model_card import write_model_card
+
+        write_model_card(tmp, config["diplostance"])
+        if directory.exists():
+            shutil.rmtree(directory)
+        tmp.rename(directory)
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path) -> "StanceModel":
+        directory = Path(directory)
+        meta = read_model_metadata(directory)
+        model = cls._load_weights(directory, TrainConfig.from_dict(meta["training_config"]))
+        model.thresholds_ = np.array([meta["thresholds"][name] for name in LABELS], dtype=float)
+        model.training_data_ = meta.get("training_data", {})
+        model.training_seconds_ = meta.get("training_seconds")
+        return model
+
+
+def read_model_metadata(directory: str | Path) -> dict:
+    """The "diplostance" block of DIR/config.json; DiplostanceError if it is not a model dir."""
+    directory = Path(directory)
+    path = directory / CONFIG_FILE
+    if not directory.is_dir():
+        raise DiplostanceError(f"{directory}: no such model directory")
+    if not path.is_file():
+        raise DiplostanceError(f"{directory}: not a diplostance model directory (no {CONFIG_FILE})")
+    try:
+        meta = json.loads(path.read_text())["diplostance"]
+    except (json.JSONDecodeError, KeyError, TypeError):
+        raise DiplostanceError(f"{path}: not a diplostance model config (no 'diplostance' block)") from None
+    if list(meta.get("labels", [])) != list(LABELS):
+        raise DiplostanceError(f"{path}: model labels {meta.get('labels')} differ from {list(LABELS)}")
+    return meta

@@ -1,0 +1,46 @@
+"""Typed, frozen training configuration; the resolved config is written beside each model."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+
+def _f(default, help: str):
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    arch: str = _f("tfidf", "model family: tfidf | embedding | finetune")
+    seed: int = _f(13, "seed for every random choice (splits, initialisation, shuffling)")
+    target_precision: float | None = _f(
+        None, "choose each label's threshold as the lowest reaching this out-of-fold precision; None = best F1"
+    )
+    threshold_folds: int = _f(5, "document-grouped folds used to choose thresholds out of fold")
+    # tfidf
+    C: float = _f(4.0, "inverse L2 regularisation of each logistic regression")
+    max_ngram: int = _f(2, "word n-grams from 1 to this")
+    char_ngrams: bool = _f(True, "add character 3-5-grams (within word boundaries)")
+    # encoder-based
+    base_model: str | None = _f(None, "local directory or hub id of the encoder; None = bundled all-MiniLM-L6-v2")
+    max_length: int = _f(128, "tokens kept per sentence")
+    batch_size: int = _f(32, "sentences per forward pass")
+    # finetune
+    epochs: int = _f(10, "maximum training epochs")
+    learning_rate: float = _f(5e-5, "AdamW peak learning rate")
+    weight_decay: float = _f(0.01, "AdamW weight decay")
+    warmup_ratio: float = _f(0.1, "share of steps with linear warm-up")
+    patience: int = _f(2, "epochs without validation improvement before stopping")
+    validation_share: float = _f(0.15, "share of documents held out for early stopping and thresholds")
+    train_batch_size: int = _f(16, "sentences per training step")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+    def replace(self, **changes) -> "TrainConfig":
+        return TrainConfig.from_dict({**self.to_dict(), **changes})

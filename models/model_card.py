@@ -1,0 +1,53 @@
+"""README.md model card written into every model directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def write_model_card(directory: Path, meta: dict) -> None:
+    data = meta.get("training_data") or {}
+    lines = [
+        f"# diplostance model ({meta['arch']})",
+        "",
+        "Tags each sentence of diplomatic text with zero or more of: "
+        + ", ".join(f"`{name}`" for name in meta["labels"])
+        + " (codebook v1.2 of the diplostance project).",
+        "",
+        "## Decision thresholds",
+        "",
+        "| label | threshold |",
+        "|---|---|",
+        *[f"| {name} | {t:.3f} |" for name, t in meta["thresholds"].items()],
+        "",
+        "## Training data",
+        "",
+        f"- rows: {data.get('rows', 'unknown')}; sha256 of (id, text, labels): `{data.get('sha256', 'unknown')}`",
+        f"- positives per label: {data.get('label_counts', {})}",
+        f"- rows per source: {data.get('source_counts', {})}",
+    ]
+    for entry in data.get("files", []):
+        lines.append(f"- file `{entry['path']}` sha256 `{entry['sha256'][:16]}…` rows {entry['rows']}")
+    if meta.get("metrics"):
+        lines += ["", "## Measured", "", "```", meta["metrics"], "```"]
+    lines += [
+        "",
+        "## Training configuration",
+        "",
+        "```",
+        *[f"{k} = {v}" for k, v in meta["training_config"].items()],
+        "```",
+        "",
+        f"Library versions: {meta['library_versions']}",
+        "",
+        "## Intended use and limitations",
+        "",
+        "- For research on stance in diplomatic communiqués, readouts and speeches, one English",
+        "  sentence at a time; counts over many sentences, checked against a labelled sample.",
+        "- Trained on five Xinhua articles and sentences the project authored in the styles of",
+        "  other publishers; precision on other publishers' real text is lower than on the seeds",
+        "  (see the project README for measured figures). Not for decisions about individuals.",
+        "- Sentences are judged alone: context that changes who speaks or whether an act is past",
+        "  is not seen. Non-English text is out of scope.",
+    ]
+    (directory / "README.md").write_text("\n".join(lines) + "\n")

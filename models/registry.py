@@ -1,0 +1,36 @@
+"""arch name -> model class, and loading any saved model directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from data.errors import DiplostanceError
+from models.base import StanceModel, read_model_metadata
+from models.config import TrainConfig
+
+ARCHS = ("tfidf", "embedding", "finetune")
+
+
+def model_class(arch: str) -> type[StanceModel]:
+    if arch == "tfidf":
+        from models.tfidf import TfidfModel
+
+        return TfidfModel
+    if arch == "embedding":
+        from models.embedding import EmbeddingModel
+
+        return EmbeddingModel
+    if arch == "finetune":
+        from models.finetune import FinetuneModel
+
+        return FinetuneModel
+    raise DiplostanceError(f"unknown arch {arch!r} (choose from {', '.join(ARCHS)})")
+
+
+def build_model(config: TrainConfig) -> StanceModel:
+    return model_class(config.arch)(config)
+
+
+def load_model(directory: str | Path) -> StanceModel:
+    meta = read_model_metadata(directory)
+    return model_class(meta["arch"]).load(directory)

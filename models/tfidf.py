@@ -1,0 +1,83 @@
+"""TF-IDF features with one class-weighted logistic regression per label."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import skops.io as sio
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from data.errors import DiplostanceError
+from models.base import StanceModel
+from models.config import TrainConfig
+
+WEIGHTS_FILE = "tfidf.skops"
+# Types skops may rebuild from our files beyond its default trusted set.
+_ALLOWED_TYPES = {
+    "builtins.slice",
+    "numpy.dtype",
+    "numpy.float64",
+    "numpy.int64",
+    "collections.defaultdict",
+    "scipy.sparse._csr.csr_matrix",
+    "sklearn.feature_extraction.text.TfidfVectorizer",
+    "sklearn.feature_extraction.text.TfidfTransformer",
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.pipeline.FeatureUnion",
+}
+
+
+class TfidfModel(StanceModel):
+    arch = "tfidf"
+
+    def _features(self) -> FeatureUnion:
+        parts = [
+            ("words", TfidfVectorizer(ngram_range=(1, self.config.max_ngram), sublinear_tf=True, min_df=1)),
+        ]
+        if self.config.char_ngrams:
+            parts.append(
+                ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2))
+            )
+        return FeatureUnion(parts)
+
+    def _fit(self, texts, Y):
+        self.features_ = self._features().fit(texts)
+        X = self.features_.transform(texts)
+        # A label with a single class in the data gets a constant prior instead of a classifier.
+        self.estimators_ = []
+        self.priors_ = Y.mean(axis=0).astype(float)
+        for k in range(Y.shape[1]):
+            if 0 < Y[:, k].sum() < len(Y):
+                clf = LogisticRegression(C=self.config.C, class_weight="balanced", max_iter=2000)
+                self.estimators_.append(clf.fit(X, Y[:, k]))
+            else:
+                self.estimators_.append(None)
+
+    def _predict_proba(self, texts):
+        X = self.features_.transform(texts)
+        columns = [
+            clf.predict_proba(X)[:, 1] if clf is not None else np.full(X.shape[0], prior)
+            for clf, prior in zip(self.estimators_, self.priors_)
+        ]
+        return np.stack(columns, axis=1)
+
+    def _save_weights(self, directory: Path):
+        sio.dump({"features": self.features_, "estimators": self.estimators_, "priors": self.priors_},
+                 directory / WEIGHTS_FILE)
+
+    @classmethod
+    def _load_weights(cls, directory: Path, config: TrainConfig):
+        path = directory / WEIGHTS_FILE
+        if not path.is_file():
+            raise DiplostanceError(f"{directory}: missing {WEIGHTS_FILE}")
+        untrusted = set(sio.get_untrusted_types(file=path))
+        unexpected = untrusted - _ALLOWED_TYPES
+        if unexpected:
+            raise DiplostanceError(f"{path}: refuses to load unexpected types {sorted(unexpected)}")
+        state = sio.load(path, trusted=sorted(untrusted))
+        model = cls(config)
+        model.features_, model.estimators_, model.priors_ = state["features"], state["estimators"], state["priors"]
+        return model

@@ -1,0 +1,79 @@
+"""The CLI end to end (train -> evaluate -> score) in a temp dir, and its error contract."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from data.bundled import RAW_DIR
+from tests.conftest import write_jsonl
+
+
+def run(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "diplostance.cli", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("cli")
+    r = run("train", "--arch", "tfidf", "--no-authored", "--output", tmp / "model", cwd=tmp)
+    assert r.returncode == 0, r.stderr
+    return tmp
+
+
+def test_train_evaluate_score(trained, tmp_path):
+    data = write_jsonl(tmp_path / "eval.jsonl", [
+        {"id": "e:1", "text": "China is willing to build the Nairobi rail hub.", "labels": ["commitment", "project_pledge"]},
+        {"id": "e:2", "text": "The talks were held in Cairo.", "labels": []},
+        {"id": "e:3", "text": "Egypt firmly supports the one-China principle.", "labels": ["support_declaration"]},
+    ])
+    r = run("evaluate", "--model", trained / "model", "--data", data, "--output", tmp_path / "ev", "--bootstrap", 50,
+            cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "| commitment |" in r.stdout and "| macro |" in r.stdout
+    report = json.loads((tmp_path / "ev" / "report.json").read_text())
+    assert report["n_sentences"] == 3 and report["metrics"]["rows"]["commitment"]["support"] == 1
+    preds = [json.loads(line) for line in (tmp_path / "ev" / "predictions.jsonl").read_text().splitlines()]
+    assert [p["id"] for p in preds] == ["e:1", "e:2", "e:3"] and set(preds[0]["scores"]) == {
+        "commitment", "support_declaration", "project_pledge"}
+
+    out = tmp_path / "scores.jsonl"
+    r = run("score", *sorted(RAW_DIR.glob("*.txt")), "--model", trained / "model", "--output", out, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len({row["doc_id"] for row in rows}) == 5
+    assert all(set(row) >= {"doc_id", "sent_idx", "text", "scores", "labels"} for row in rows)
+    assert sum("commitment" in row["labels"] for row in rows) > 5
+
+
+def test_score_jsonl_no_split(trained, tmp_path):
+    inp = write_jsonl(tmp_path / "in.jsonl", [{"id": "d1", "text": "We will open a clinic. It is big.", "country": "KEN"}])
+    out = tmp_path / "o.jsonl"
+    r = run("score", inp, "--no-split", "--model", trained / "model", "--output", out, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    (row,) = [json.loads(line) for line in out.read_text().splitlines()]
+    assert row["doc_id"] == "d1" and row["text"] == "We will open a clinic. It is big." and row["country"] == "KEN"
+
+
+@pytest.mark.parametrize("case", ["missing_input", "bad_row", "wrong_model", "unknown_label"])
+def test_user_mistakes_give_one_line_and_nonzero_exit(trained, tmp_path, case):
+    out = tmp_path / "o.jsonl"
+    if case == "missing_input":
+        r = run("score", tmp_path / "nope.txt", "--model", trained / "model", "--output", out, cwd=tmp_path)
+        expected = "nope.txt: no such file"
+    elif case == "bad_row":
+        inp = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": "Fine."}, "{broken"])
+        r = run("score", inp, "--model", trained / "model", "--output", out, cwd=tmp_path)
+        expected = "in.jsonl:2: malformed JSON"
+    elif case == "wrong_model":
+        r = run("score", RAW_DIR / "000_605b4ee0f7fb2dfc.txt", "--model", tmp_path, "--output", out, cwd=tmp_path)
+        expected = "not a diplostance model directory"
+    else:
+        data = write_jsonl(tmp_path / "d.jsonl", [{"id": "a", "text": "x", "labels": ["pledge"]}])
+        r = run("evaluate", "--model", trained / "model", "--data", data, "--output", tmp_path / "ev", cwd=tmp_path)
+        expected = "d.jsonl:1: unknown label 'pledge'"
+    assert r.returncode == 2
+    assert expected in r.stderr and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    assert not out.exists() and not list(tmp_path.glob("*.partial"))

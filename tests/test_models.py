@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+
+from data.bundled import load_bundled
+from data.errors import DiplostanceError
+from evaluation.harness import texts_and_targets
+from models.config import TrainConfig
+from models.registry import build_model, load_model
+
+ROWS = load_bundled(include_authored=False)
+
+
+@pytest.fixture(scope="module")
+def tfidf_model():
+    texts, Y, groups = texts_and_targets(ROWS)
+    return build_model(TrainConfig(arch="tfidf")).fit(texts, Y, groups)
+
+
+def test_probabilities_have_one_column_per_label(tfidf_model):
+    P = tfidf_model.predict_proba(["China will build a railway.", "The weather was fine."])
+    assert P.shape == (2, 3) and ((P >= 0) & (P <= 1)).all()
+    assert tfidf_model.predict_proba([]).shape == (0, 3)
+
+
+def test_thresholds_are_chosen_out_of_fold(tfidf_model):
+    assert tfidf_model.thresholds_.shape == (3,)
+    assert not np.allclose(tfidf_model.thresholds_, 0.5)
+
+
+def test_save_load_gives_identical_predictions(tfidf_model, tmp_path):
+    texts = [r["text"] for r in ROWS]
+    tfidf_model.training_data_ = {"rows": len(ROWS)}
+    tfidf_model.save(tmp_path / "m")
+    loaded = load_model(tmp_path / "m")
+    np.testing.assert_array_equal(loaded.predict_proba(texts), tfidf_model.predict_proba(texts))
+    np.testing.assert_array_equal(loaded.thresholds_, tfidf_model.thresholds_)
+    assert not list(tmp_path.glob(".m.partial*")), "temporary save directory left behind"
+    assert (tmp_path / "m" / "README.md").read_text().startswith("# diplostance model (tfidf)")
+
+
+def test_config_records_provenance(tfidf_model, tmp_path):
+    import json
+
+    tfidf_model.save(tmp_path / "m")
+    meta = json.loads((tmp_path / "m" / "config.json").read_text())["diplostance"]
+    assert meta["arch"] == "tfidf" and meta["labels"] == ["commitment", "support_declaration", "project_pledge"]
+    assert set(meta["library_versions"]) >= {"python", "torch", "transformers", "scikit-learn", "skops"}
+    assert not any(p.suffix in {".pkl", ".pickle", ".joblib"} for p in (tmp_path / "m").iterdir())
+
+
+def test_same_seed_same_probabilities():
+    texts, Y, groups = texts_and_targets(ROWS)
+    a = build_model(TrainConfig(seed=3)).fit(texts, Y, groups)
+    b = build_model(TrainConfig(seed=3)).fit(texts, Y, groups)
+    np.testing.assert_array_equal(a.predict_proba(texts[:10]), b.predict_proba(texts[:10]))
+
+
+def test_loading_a_wrong_directory_is_a_clear_error(tmp_path):
+    with pytest.raises(DiplostanceError, match="no such model directory"):
+        load_model(tmp_path / "absent")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DiplostanceError, match="not a diplostance model directory"):
+        load_model(tmp_path / "empty")

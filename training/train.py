@@ -1,0 +1,66 @@
+"""Training: gather labelled rows, fit a model, record provenance, save atomically."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from pathlib import Path
+
+from data.bundled import load_bundled
+from data.errors import DiplostanceError
+from data.records import check_consistent_labels, check_unique_ids, file_sha256, read_labelled_jsonl, rows_hash
+from evaluation.harness import texts_and_targets
+from models.base import StanceModel
+from models.config import TrainConfig
+from models.registry import build_model
+
+
+def gather_training_rows(
+    data_files: list[str | Path] | None = None, bundled: bool = True, authored: bool = True
+) -> tuple[list[dict], list[dict]]:
+    """(rows, file records) from the bundled data and extra labelled JSONL files.
+
+    Validates every file (see data.records) and the union: ids unique across files and no
+    sentence with two different label sets.
+    """
+    rows: list[dict] = load_bundled(include_authored=authored) if bundled else []
+    files = []
+    for path in data_files or []:
+        file_rows = read_labelled_jsonl(path)
+        rows += file_rows
+        files.append({"path": str(path), "sha256": file_sha256(path), "rows": len(file_rows)})
+    if not rows:
+        raise DiplostanceError("no training data: give --data FILE or keep the bundled data")
+    check_unique_ids(rows)
+    check_consistent_labels(rows)
+    return rows, files
+
+
+def describe_rows(rows: list[dict], files: list[dict] | None = None) -> dict:
+    return {
+        "rows": len(rows),
+        "sha256": rows_hash(rows),
+        "label_counts": dict(Counter(label for r in rows for label in r["labels"])),
+        "none_rows": sum(1 for r in rows if not r["labels"]),
+        "source_counts": dict(Counter(r["source"] for r in rows)),
+        "files": files or [],
+    }
+
+
+def train_model(config: TrainConfig, rows: list[dict], files: list[dict] | None = None) -> StanceModel:
+    texts, Y, groups = texts_and_targets(rows)
+    model = build_model(config)
+    started = time.perf_counter()
+    model.fit(texts, Y, groups)
+    model.training_seconds_ = round(time.perf_counter() - started, 1)
+    model.training_data_ = describe_rows(rows, files)
+    return model
+
+
+def train(
+    config: TrainConfig, output_dir: str | Path, data_files=None, bundled: bool = True, authored: bool = True
+) -> StanceModel:
+    rows, files = gather_training_rows(data_files, bundled=bundled, authored=authored)
+    model = train_model(config, rows, files)
+    model.save(output_dir)
+    return model
