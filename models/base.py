@@ -52,13 +52,13 @@ class StanceModel(ABC):
 
     def out_of_fold_proba(self, texts: list[str], Y: np.ndarray, groups: list[str]) -> np.ndarray:
         """(N, K) probabilities, each row predicted by a model that never saw its document."""
-        n_splits = min(self.config.threshold_folds, len(set(groups)))
-        held_out = np.zeros(Y.shape, dtype=float)
-        for train_idx, test_idx in GroupKFold(n_splits=n_splits).split(texts, Y, groups):
+
+        def fit_predict(train_idx, test_idx):
             fold = type(self)(self.config)
             fold._fit([texts[i] for i in train_idx], Y[train_idx])
-            held_out[test_idx] = fold._predict_proba([texts[i] for i in test_idx])
-        return held_out
+            return fold._predict_proba([texts[i] for i in test_idx])
+
+        return grouped_out_of_fold(fit_predict, Y, groups, self.config.threshold_folds)
 
     @abstractmethod
     def _fit(self, texts: list[str], Y: np.ndarray) -> None: ...
@@ -126,6 +126,16 @@ class StanceModel(ABC):
         model.training_data_ = meta.get("training_data", {})
         model.training_seconds_ = meta.get("training_seconds")
         return model
+
+
+def grouped_out_of_fold(fit_predict, Y: np.ndarray, groups: list[str], n_splits: int) -> np.ndarray:
+    """Run fit_predict(train_idx, test_idx) -> (len(test_idx), K) over GroupKFold splits and
+    assemble the (N, K) held-out matrix; no group is on both sides of a split."""
+    held_out = np.zeros(Y.shape, dtype=float)
+    splitter = GroupKFold(n_splits=min(n_splits, len(set(groups))))
+    for train_idx, test_idx in splitter.split(np.zeros(len(Y)), Y, groups):
+        held_out[test_idx] = fit_predict(train_idx, test_idx)
+    return held_out
 
 
 def read_model_metadata(directory: str | Path) -> dict:

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import skops.io as sio
-from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from data.errors import DiplostanceError
 from models.base import StanceModel
 from models.config import TrainConfig
+from models.heads import fit_heads, heads_proba
 
 WEIGHTS_FILE = "tfidf.skops"
 # Types skops may rebuild from our files beyond its default trusted set.
@@ -45,24 +44,10 @@ class TfidfModel(StanceModel):
 
     def _fit(self, texts, Y):
         self.features_ = self._features().fit(texts)
-        X = self.features_.transform(texts)
-        # A label with a single class in the data gets a constant prior instead of a classifier.
-        self.estimators_ = []
-        self.priors_ = Y.mean(axis=0).astype(float)
-        for k in range(Y.shape[1]):
-            if 0 < Y[:, k].sum() < len(Y):
-                clf = LogisticRegression(C=self.config.C, class_weight="balanced", max_iter=2000)
-                self.estimators_.append(clf.fit(X, Y[:, k]))
-            else:
-                self.estimators_.append(None)
+        self.estimators_, self.priors_ = fit_heads(self.features_.transform(texts), Y, self.config.C)
 
     def _predict_proba(self, texts):
-        X = self.features_.transform(texts)
-        columns = [
-            clf.predict_proba(X)[:, 1] if clf is not None else np.full(X.shape[0], prior)
-            for clf, prior in zip(self.estimators_, self.priors_)
-        ]
-        return np.stack(columns, axis=1)
+        return heads_proba(self.estimators_, self.priors_, self.features_.transform(texts))
 
     def _save_weights(self, directory: Path):
         sio.dump({"features": self.features_, "estimators": self.estimators_, "priors": self.priors_},
