@@ -25,6 +25,20 @@ run: $(STAMP)
 	$(BIN)/diplostance score data/raw/*.txt --model $(MODEL) --output artifacts/scores/seeds.jsonl
 	@echo "outputs: model $(MODEL)/, data artifacts/data/, reports artifacts/eval/{cv,dev}/, scores artifacts/scores/seeds.jsonl"
 
+# Error-analysis notebook: uses the default model when it exists, else trains a small tfidf one.
+NB_MODEL := $(if $(wildcard $(MODEL)/config.json),$(MODEL),artifacts/models/notebook-tfidf)
+NB_OUT := artifacts/notebooks/error_analysis.executed.ipynb
+notebook: $(STAMP)
+	@test -f $(NB_MODEL)/config.json || $(BIN)/diplostance train --arch tfidf --output $(NB_MODEL)
+	@if [ -f $(DEV) ]; then \
+		$(BIN)/diplostance evaluate --model $(NB_MODEL) --data $(DEV) --output artifacts/eval/notebook; \
+	else $(BIN)/diplostance evaluate --cv --arch tfidf --output artifacts/eval/notebook; fi
+	$(BIN)/diplostance notebook --eval-dir artifacts/eval/notebook --output $(NB_OUT)
+
+# Every arch on seeds only and seeds + authored, on the seed CV and the dev set (slow: ~1 h on 2 cores).
+compare: $(STAMP)
+	$(BIN)/diplostance compare-archs $(if $(wildcard $(DEV)),--dev $(DEV)) --output artifacts/selection
+
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 

@@ -34,6 +34,10 @@ def build_data_cli(args) -> None:
     (out / "bundled.summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(f"{len(rows)} labelled sentences (sha256 {rows_hash(rows)[:16]}) -> {out / 'bundled.jsonl'}")
     print(f"positives per label: {summary['label_counts']}; rows per source: {summary['source_counts']}")
+    if args.update_card:
+        from data.card import CARD, update_card
+
+        print(f"{CARD} " + ("updated" if update_card(rows) else "already current"))
 
 
 def train_cli(args) -> None:
@@ -91,6 +95,26 @@ def score_cli(args) -> None:
     )
 
 
+def compare_archs_cli(args) -> None:
+    from data.records import read_labelled_jsonl
+    from evaluation.selection import compare_archs
+
+    dev_rows = read_labelled_jsonl(args.dev) if args.dev else None
+    if dev_rows is None:
+        _say("no --dev file: comparing on the seed CV only")
+    result = compare_archs(args.archs, dev_rows, args.output, variants=args.variants,
+                           base_config=_config_from_args(args), n_bootstrap=args.bootstrap, progress=_say)
+    print((args.output / "selection.md").read_text().split("\n## ")[0])
+    print(f"wrote {args.output / 'selection.json'} and {args.output / 'selection.md'}; winner: {result['winner']['arch']}")
+
+
+def notebook_cli(args) -> None:
+    from evaluation.notebook import execute_notebook
+
+    out = execute_notebook(args.eval_dir, args.output, args.compare)
+    print(f"executed notebook written to {out}")
+
+
 # ---- argument parsing ----------------------------------------------------------------------
 def _add_config_args(p: argparse.ArgumentParser) -> None:
     from models.config import TrainConfig
@@ -120,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build-data", help="validate the bundled labelled data and write it as one JSONL")
     p.add_argument("--output", default="artifacts/data")
     p.add_argument("--no-authored", action="store_true")
+    p.add_argument("--update-card", action="store_true", help="rewrite the counts in data/README.md")
     p.set_defaults(func=build_data_cli)
 
     p = sub.add_parser("train", help="train a model on the bundled data (plus --data files)")
@@ -138,6 +163,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the CIs")
     p.set_defaults(func=evaluate_cli)
 
+    p = sub.add_parser("compare-archs", help="train and compare every arch on the seed CV and a dev set")
+    _add_config_args(p)
+    p.add_argument("--archs", nargs="+", default=["tfidf", "embedding", "finetune"])
+    p.add_argument("--variants", nargs="+", default=["seeds", "seeds+authored"], choices=["seeds", "seeds+authored"])
+    p.add_argument("--dev", type=Path, default=None, help="labelled JSONL for held-out comparison")
+    p.add_argument("--output", type=Path, default=Path("artifacts/selection"))
+    p.add_argument("--bootstrap", type=int, default=1000)
+    p.set_defaults(func=compare_archs_cli)
+
+    p = sub.add_parser("notebook", help="execute the error-analysis notebook headless on an evaluation")
+    p.add_argument("--eval-dir", type=Path, default=None, help="evaluation directory (default: latest run)")
+    p.add_argument("--compare", type=Path, default=None, help="second evaluation directory for disagreements")
+    p.add_argument("--output", type=Path, default=Path("artifacts/notebooks/error_analysis.executed.ipynb"))
+    p.set_defaults(func=notebook_cli)
+
     p = sub.add_parser("score", help="tag every sentence of .txt/.jsonl inputs")
     p.add_argument("inputs", nargs="+")
     p.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR)
@@ -151,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     args = build_parser().parse_args(argv)
     try:
         args.func(args)

@@ -115,7 +115,7 @@ class FinetuneModel(StanceModel):
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad()
-                epoch_loss += float(loss) * len(idx)
+                epoch_loss += loss.item() * len(idx)
             val_proba = self._predict_proba([texts[i] for i in val_idx])
             score = _macro_average_precision(Y[val_idx], val_proba)
             self.history_.append({"epoch": epoch + 1, "train_loss": epoch_loss / len(train_idx), "val_macro_ap": score})

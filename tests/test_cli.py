@@ -77,3 +77,36 @@ def test_user_mistakes_give_one_line_and_nonzero_exit(trained, tmp_path, case):
     assert r.returncode == 2
     assert expected in r.stderr and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
     assert not out.exists() and not list(tmp_path.glob("*.partial"))
+
+
+def test_error_analysis_notebook_executes_on_an_evaluation(trained, tmp_path):
+    """The notebook runs every cell headless against a real evaluation directory."""
+    import nbformat
+
+    rows = [{"id": f"n:{i}", "text": t, "labels": l} for i, (t, l) in enumerate([
+        ("China is willing to build the Mombasa rail terminal.", ["commitment", "project_pledge"]),
+        ("The ministers met in Lima on Monday.", []),
+        ("Peru firmly supports the one-China principle.", ["support_declaration"]),
+        ("Both sides should deepen trade.", []),
+        ("Kenya will continue to back the initiative of Ghana.", ["commitment", "support_declaration"]),
+        ("The two leaders held talks.", []),
+    ])]
+    data = write_jsonl(tmp_path / "eval.jsonl", rows)
+    assert run("evaluate", "--model", trained / "model", "--data", data, "--output", tmp_path / "ev",
+               "--bootstrap", 30, cwd=tmp_path).returncode == 0
+    out = tmp_path / "nb.ipynb"
+    r = run("notebook", "--eval-dir", tmp_path / "ev", "--compare", tmp_path / "ev", "--output", out, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    nb = nbformat.read(out, as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 3  # figures were drawn
+
+
+def test_stored_notebook_has_no_outputs():
+    import nbformat
+
+    from evaluation.notebook import NOTEBOOK
+
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    assert all(not c.get("outputs") and not c.get("execution_count") for c in nb.cells if c.cell_type == "code")

@@ -1,0 +1,91 @@
+"""The generated parts of the dataset card (data/README.md): counts and reader agreement.
+
+`diplostance build-data --update-card` rewrites the block between the markers; a test
+fails when the card no longer matches the data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from data.labels import LABELS
+
+CARD = Path(__file__).resolve().parent / "README.md"
+AGREEMENT_DIR = Path(__file__).resolve().parent / "agreement"
+START, END = "<!-- generated:start -->", "<!-- generated:end -->"
+
+
+def _count_table(rows: list[dict], key, title: str) -> list[str]:
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        groups[key(row)].append(row)
+    lines = [f"| {title} | sentences | " + " | ".join(LABELS) + " | none |", "|---|---|" + "---|" * (len(LABELS) + 1)]
+    for name in sorted(groups):
+        rs = groups[name]
+        c = Counter(label for r in rs for label in r["labels"])
+        lines.append(f"| {name} | {len(rs)} | " + " | ".join(str(c[n]) for n in LABELS) + f" | {sum(not r['labels'] for r in rs)} |")
+    c = Counter(label for r in rows for label in r["labels"])
+    lines.append(f"| **all** | {len(rows)} | " + " | ".join(str(c[n]) for n in LABELS) + f" | {sum(not r['labels'] for r in rows)} |")
+    return lines
+
+
+def agreement(first: dict[str, list[str]], second: list[dict]) -> dict:
+    """Cohen's kappa per label between the first labels (id -> labels) and a second reader's rows."""
+    from sklearn.metrics import cohen_kappa_score
+
+    out = {"n": len(second), "labels": {}}
+    for name in LABELS:
+        a = [name in first[r["id"]] for r in second]
+        b = [name in r["labels"] for r in second]
+        out["labels"][name] = {
+            "kappa": round(float(cohen_kappa_score(a, b)), 3),
+            "first_positive": sum(a), "second_positive": sum(b), "disagreements": sum(x != y for x, y in zip(a, b)),
+        }
+    out["exact_match"] = sum(set(first[r["id"]]) == set(r["labels"]) for r in second)
+    return out
+
+
+def read_second_reader(path: Path = AGREEMENT_DIR / "second_reader.jsonl") -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
+
+
+def generated_block(rows: list[dict]) -> str:
+    seeds = [r for r in rows if r["source"] == "seed"]
+    authored = [r for r in rows if r["source"] == "authored"]
+    lines = [START, "", "### Per source", "", *_count_table(rows, lambda r: r["source"], "source"), ""]
+    lines += ["### Seed articles, per document", "", *_count_table(seeds, lambda r: r["doc_id"], "document"), ""]
+    lines += ["Seed boilerplate segments (kept, flagged): "
+              + ", ".join(f"{k} {v}" for k, v in sorted(Counter(r["boilerplate"] for r in seeds if r["boilerplate"]).items())), ""]
+    if authored:
+        lines += ["### Authored sentences, per register", "", *_count_table(authored, lambda r: r["register"], "register"), ""]
+    second = read_second_reader()
+    if second:
+        first = {r["id"]: r["labels"] for r in rows}
+        ag = agreement(first, [r for r in second if r["id"] in first])
+        lines += [
+            f"### Second-reader agreement ({ag['n']} authored rows sampled at random, relabelled blind)", "",
+            "| label | Cohen's kappa | first reader positives | second reader positives | disagreements |",
+            "|---|---|---|---|---|",
+            *[f"| {n} | {v['kappa']:.3f} | {v['first_positive']} | {v['second_positive']} | {v['disagreements']} |"
+              for n, v in ag["labels"].items()],
+            "", f"Identical label sets on {ag['exact_match']} of {ag['n']} rows.", "",
+        ]
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def update_card(rows: list[dict], card: Path = CARD) -> bool:
+    """Rewrite the generated block of the card; True when it changed."""
+    text = card.read_text()
+    before, rest = text.split(START, 1)
+    _, after = rest.split(END, 1)
+    new = before + generated_block(rows) + after
+    card.write_text(new)
+    return new != text
+
+
+def card_is_current(rows: list[dict], card: Path = CARD) -> bool:
+    text = card.read_text()
+    return generated_block(rows) in text

@@ -1,0 +1,42 @@
+"""Headless execution of the error-analysis notebook (nbclient)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from data.errors import DiplostanceError
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "error_analysis.ipynb"
+
+
+def execute_notebook(eval_dir: str | Path | None, output: str | Path, compare_dir: str | Path | None = None,
+                     notebook: Path = NOTEBOOK, timeout: int = 600) -> Path:
+    """Run every cell with EVAL_DIR / COMPARE_DIR set through the environment; write the
+    executed copy to `output` (written only when every cell succeeded)."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.read(notebook, as_version=4)
+    env_backup = {k: os.environ.get(k) for k in ("DIPLOSTANCE_EVAL_DIR", "DIPLOSTANCE_COMPARE_DIR")}
+    for key, value in (("DIPLOSTANCE_EVAL_DIR", eval_dir), ("DIPLOSTANCE_COMPARE_DIR", compare_dir)):
+        if value:
+            os.environ[key] = str(Path(value).resolve())
+        else:
+            os.environ.pop(key, None)
+    try:
+        NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                       resources={"metadata": {"path": str(Path.cwd())}}).execute()
+    except CellExecutionError as exc:
+        raise DiplostanceError(f"{notebook}: a cell failed: {str(exc).strip().splitlines()[-1]}") from None
+    finally:
+        for key, value in env_backup.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, output)
+    return output

