@@ -47,8 +47,12 @@ def agreement(first: dict[str, list[str]], second: list[dict]) -> dict:
     return out
 
 
-def read_second_reader(path: Path = AGREEMENT_DIR / "second_reader.jsonl") -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
+def read_second_reader(directory: Path = AGREEMENT_DIR) -> list[dict]:
+    """Rows of every second_reader*.jsonl (one per sampling round)."""
+    rows = []
+    for path in sorted(directory.glob("second_reader*.jsonl")):
+        rows += [{**json.loads(line), "file": path.name} for line in path.read_text().splitlines() if line.strip()]
+    return rows
 
 
 def generated_block(rows: list[dict]) -> str:
@@ -65,7 +69,8 @@ def generated_block(rows: list[dict]) -> str:
         first = {r["id"]: r["labels"] for r in rows}
         ag = agreement(first, [r for r in second if r["id"] in first])
         lines += [
-            f"### Second-reader agreement ({ag['n']} authored rows sampled at random, relabelled blind)", "",
+            f"### Second-reader agreement ({ag['n']} authored rows sampled at random, relabelled blind: "
+            + ", ".join(f"{n} in {f}" for f, n in sorted(Counter(r["file"] for r in second).items())) + ")", "",
             "| label | Cohen's kappa | first reader positives | second reader positives | disagreements |",
             "|---|---|---|---|---|",
             *[f"| {n} | {v['kappa']:.3f} | {v['first_positive']} | {v['second_positive']} | {v['disagreements']} |"

@@ -115,6 +115,52 @@ def notebook_cli(args) -> None:
     print(f"executed notebook written to {out}")
 
 
+def ingest_cli(args) -> None:
+    from data.records import write_jsonl
+    from diplostance.ingest import prelabel, select
+    from models.registry import load_model
+
+    model = load_model(args.model)
+    rows = prelabel(model, args.inputs, args.text_field, args.id_field)
+    chosen = select(rows, args.select, args.n)
+    if args.format == "labelstudio":
+        from diplostance.labelstudio import to_task
+
+        tasks = [to_task(r, f"{model.arch}:{model.training_data_.get('sha256', '')[:12]}") for r in chosen]
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        tmp = args.output.with_name(args.output.name + ".partial")
+        tmp.write_text(json.dumps(tasks, indent=1, ensure_ascii=False) + "\n")
+        tmp.replace(args.output)
+    else:
+        write_jsonl(chosen, args.output)
+    print(f"{len(rows)} sentences pre-labelled; {len(chosen)} selected ({args.select}) -> {args.output}")
+    if args.format == "jsonl":
+        print("edit the `labels` lists, then: diplostance train --data " + str(args.output))
+
+
+def import_labelstudio_cli(args) -> None:
+    from data.records import write_jsonl
+    from diplostance.labelstudio import read_export
+
+    rows, counts = read_export(args.export)
+    write_jsonl(rows, args.output)
+    print(f"{counts['labelled']} labelled tasks -> {args.output} ({counts['unlabelled']} without annotation skipped, "
+          f"{counts['cancelled']} cancelled annotations ignored)")
+
+
+def compare_cli(args) -> None:
+    from data.records import read_labelled_jsonl
+    from evaluation.compare import compare_models, format_comparison, write_comparison
+    from models.registry import load_model
+
+    old, new = load_model(args.old), load_model(args.new)
+    rows = read_labelled_jsonl(args.data)
+    result = compare_models(old, new, rows, n_bootstrap=args.bootstrap)
+    out = write_comparison(result, args.output, str(args.old), str(args.new))
+    print(format_comparison(result, str(args.old), str(args.new)).split("\n## Fixed")[0])
+    print(f"wrote {out / 'comparison.md'}, {out / 'comparison.json'} and {out / 'flips.jsonl'}")
+
+
 # ---- argument parsing ----------------------------------------------------------------------
 def _add_config_args(p: argparse.ArgumentParser) -> None:
     from models.config import TrainConfig
@@ -171,6 +217,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", type=Path, default=Path("artifacts/selection"))
     p.add_argument("--bootstrap", type=int, default=1000)
     p.set_defaults(func=compare_archs_cli)
+
+    p = sub.add_parser("ingest", help="split new documents, pre-label them and select sentences to label")
+    p.add_argument("inputs", nargs="+")
+    p.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR)
+    p.add_argument("--output", type=Path, required=True)
+    p.add_argument("--select", choices=["uncertain", "diverse", "all"], default="uncertain")
+    p.add_argument("--n", type=int, default=None, help="how many sentences to select (default: all)")
+    p.add_argument("--format", choices=["jsonl", "labelstudio"], default="jsonl")
+    p.add_argument("--text-field", default="text")
+    p.add_argument("--id-field", default="id")
+    p.set_defaults(func=ingest_cli)
+
+    p = sub.add_parser("import-labelstudio", help="read a Label Studio JSON export into labelled JSONL")
+    p.add_argument("export", type=Path)
+    p.add_argument("--output", type=Path, required=True)
+    p.set_defaults(func=import_labelstudio_cli)
+
+    p = sub.add_parser("compare", help="compare two saved models on labelled data")
+    p.add_argument("old", type=Path)
+    p.add_argument("new", type=Path)
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--output", type=Path, default=Path("artifacts/compare/latest"))
+    p.add_argument("--bootstrap", type=int, default=1000)
+    p.set_defaults(func=compare_cli)
 
     p = sub.add_parser("notebook", help="execute the error-analysis notebook headless on an evaluation")
     p.add_argument("--eval-dir", type=Path, default=None, help="evaluation directory (default: latest run)")

@@ -42,7 +42,7 @@ def iter_documents(paths: Iterable[str | Path], text_field: str = "text", id_fie
                 raise DataError(path, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
             if not text.strip():
                 raise DataError(path, None, "empty document")
-            yield Document(path.stem, text, str(path))
+            yield Document(path.stem, text, str(path), {"source_file": str(path)})
         elif path.suffix in JSONL_SUFFIXES:
             yield from _jsonl_documents(path, text_field, id_field)
         else:
@@ -64,6 +64,7 @@ def _jsonl_documents(path: Path, text_field: str, id_field: str) -> Iterator[Doc
                 raise DataError(path, lineno, f"empty '{text_field}'")
             doc_id = str(obj.get(id_field, f"{path.stem}:{lineno}"))
             meta = {k: v for k, v in obj.items() if k not in (text_field, id_field, "labels")}
+            meta["source_file"] = str(path)
             yield Document(doc_id, obj[text_field], f"{path}:{lineno}", meta)
 
 

@@ -64,7 +64,9 @@ class SentenceEncoder:
 
     def __init__(self, name_or_path: str, local_files_only: bool = True, max_length: int = 128, batch_size: int = 64):
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()
         configure_cpu_threads()
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(name_or_path, local_files_only=local_files_only)

@@ -66,6 +66,7 @@ class FinetuneModel(StanceModel):
         from transformers.utils import logging as hf_logging
 
         hf_logging.set_verbosity_error()  # "newly initialized classifier" is expected here
+        hf_logging.disable_progress_bar()
         try:
             self.tokenizer_ = AutoTokenizer.from_pretrained(name, local_files_only=offline)
             self.model_ = AutoModelForSequenceClassification.from_pretrained(

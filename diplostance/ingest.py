@@ -1,0 +1,88 @@
+"""Ingestion for the retraining loop: split new documents, pre-label every sentence with
+the current model, and choose which sentences a person should label.
+
+Strategies:
+- uncertain: the N sentences closest to a decision threshold (smallest margin over labels);
+- diverse: N sentences spread across documents and the sentence-embedding space (greedy
+  k-center on MiniLM vectors, at most ceil(N / documents) per document while others remain),
+  starting from the most uncertain sentence;
+- all: every sentence.
+Boilerplate segments (datelines, captions, ...) are never selected by uncertain/diverse.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from data.errors import DiplostanceError
+from data.labels import LABELS
+from diplostance.scoring import iter_documents, iter_sentence_rows, score_rows
+from models.base import StanceModel
+
+STRATEGIES = ("uncertain", "diverse", "all")
+
+
+def prelabel(model: StanceModel, inputs: list[str | Path], text_field="text", id_field="id") -> list[dict]:
+    """Every sentence of the inputs with the model's suggested labels and scores."""
+    rows = []
+    for row in score_rows(model, iter_sentence_rows(iter_documents(inputs, text_field, id_field))):
+        margins = [abs(row["scores"][n] - t) for n, t in zip(LABELS, model.thresholds_)]
+        rows.append({
+            "id": f"{row['doc_id']}:{row['sent_idx']:03d}",
+            "doc_id": row["doc_id"], "sent_idx": row["sent_idx"], "text": row["text"],
+            "labels": row["labels"], "scores": row["scores"],
+            "uncertainty": round(1.0 - min(margins), 6),
+            "boilerplate": row.get("boilerplate", ""), "source_file": row.get("source_file", ""),
+        })
+    return rows
+
+
+def select_uncertain(rows: list[dict], n: int) -> list[dict]:
+    candidates = [r for r in rows if not r["boilerplate"]]
+    return sorted(candidates, key=lambda r: (-r["uncertainty"], r["id"]))[:n]
+
+
+def select_diverse(rows: list[dict], n: int, embed) -> list[dict]:
+    """embed: list[str] -> (M, H) unit vectors."""
+    candidates = [r for r in rows if not r["boilerplate"]]
+    if len(candidates) <= n:
+        return candidates
+    X = embed([r["text"] for r in candidates])
+    docs = [r["doc_id"] for r in candidates]
+    cap = math.ceil(n / len(set(docs)))
+    per_doc: dict[str, int] = {}
+    first = int(np.argmax([r["uncertainty"] for r in candidates]))
+    chosen = [first]
+    per_doc[docs[first]] = 1
+    min_dist = np.linalg.norm(X - X[first], axis=1)
+    while len(chosen) < n:
+        allowed = np.array([per_doc.get(d, 0) < cap for d in docs])
+        allowed[chosen] = False
+        if not allowed.any():  # every document at its cap: lift the cap
+            cap += 1
+            continue
+        i = int(np.argmax(np.where(allowed, min_dist, -1.0)))
+        chosen.append(i)
+        per_doc[docs[i]] = per_doc.get(docs[i], 0) + 1
+        min_dist = np.minimum(min_dist, np.linalg.norm(X - X[i], axis=1))
+    return [candidates[i] for i in chosen]
+
+
+def select(rows: list[dict], strategy: str, n: int | None, embed=None) -> list[dict]:
+    if strategy not in STRATEGIES:
+        raise DiplostanceError(f"unknown selection {strategy!r} (choose from {', '.join(STRATEGIES)})")
+    if strategy == "all" or n is None:
+        return rows
+    if n <= 0:
+        raise DiplostanceError("--n must be positive")
+    if strategy == "uncertain":
+        return select_uncertain(rows, n)
+    if embed is None:
+        from models.encoder import SentenceEncoder, resolve_base_model
+
+        encoder = SentenceEncoder(*resolve_base_model(None))
+        embed = encoder.encode
+    return select_diverse(rows, n, embed)
