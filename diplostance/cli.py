@@ -83,16 +83,31 @@ def evaluate_cli(args) -> None:
 
 
 def score_cli(args) -> None:
-    from diplostance.scoring import score_files
+    from diplostance.scoring import ScoreOptions, score_archive
     from models.registry import load_model
 
     model = load_model(args.model)
-    counts = score_files(model, args.inputs, args.output, split=not args.no_split,
-                         text_field=args.text_field, id_field=args.id_field, batch_size=args.batch_size)
-    print(
-        f"scored {counts['sentences']} sentences from {counts['documents']} documents -> {args.output}; "
-        + ", ".join(f"{k}: {counts[k]}" for k in ("commitment", "support_declaration", "project_pledge"))
+    if args.runtime == "onnx":
+        from models.onnx_runtime import OnnxFinetuneModel
+
+        model = OnnxFinetuneModel.from_model(model, args.model)
+    options = ScoreOptions(
+        split=not args.no_split, text_field=args.text_field, id_field=args.id_field, batch_size=args.batch_size,
+        on_error=args.on_error, strict=args.strict, resume=args.resume, quiet=args.quiet,
+        errors_path=args.errors, summary_path=args.summary, engine=args.engine, address=args.address,
     )
+    state = score_archive(model, str(args.model), args.inputs, args.output, options)
+    print(
+        f"scored {state['sentences']} sentences from {state['documents']} documents -> {args.output}; "
+        + ", ".join(f"{k}: {state[k]}" for k in ("commitment", "support_declaration", "project_pledge"))
+    )
+    if args.summary:
+        print(f"per-document counts -> {args.summary}")
+    if state["skipped"]:
+        message = f"{state['skipped']} bad inputs skipped; see {state['errors_file']}"
+        if args.strict:
+            raise DiplostanceError(message + " (--strict)")
+        _say(message)
 
 
 def compare_archs_cli(args) -> None:
@@ -248,14 +263,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", type=Path, default=Path("artifacts/notebooks/error_analysis.executed.ipynb"))
     p.set_defaults(func=notebook_cli)
 
-    p = sub.add_parser("score", help="tag every sentence of .txt/.jsonl inputs")
-    p.add_argument("inputs", nargs="+")
+    p = sub.add_parser("score", help="tag every sentence of files or directories (txt, md, jsonl, csv; .gz)")
+    p.add_argument("inputs", nargs="+", help="files or directories (searched recursively)")
     p.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR)
-    p.add_argument("--output", type=Path, required=True)
-    p.add_argument("--no-split", action="store_true", help="score each JSONL row as one sentence")
-    p.add_argument("--text-field", default="text")
-    p.add_argument("--id-field", default="id")
-    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--output", type=Path, required=True, help="output file: .jsonl, .csv or .parquet")
+    p.add_argument("--no-split", action="store_true", help="score each document/row as one sentence")
+    p.add_argument("--text-field", default="text", help="JSONL/CSV field holding the text")
+    p.add_argument("--id-field", default="id", help="JSONL/CSV field used as document id")
+    p.add_argument("--batch-size", type=int, default=64, help="sentences per forward pass")
+    p.add_argument("--summary", type=Path, default=None, help="per-document label counts (.csv or .jsonl)")
+    p.add_argument("--errors", type=Path, default=None, help="errors file (default: OUTPUT.errors.jsonl)")
+    p.add_argument("--on-error", choices=["skip", "fail"], default="skip", help="bad input: skip and report, or stop")
+    p.add_argument("--strict", action="store_true", help="exit non-zero when any input was skipped")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run of the same command")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--engine", choices=["local", "ray"], default="local")
+    p.add_argument("--address", default=None, help="Ray cluster address (default: local Ray)")
+    p.add_argument("--runtime", choices=["torch", "onnx"], default="torch", help="finetune models: inference runtime")
     p.set_defaults(func=score_cli)
     return parser
 

@@ -19,7 +19,8 @@ import numpy as np
 
 from data.errors import DiplostanceError
 from data.labels import LABELS
-from diplostance.scoring import iter_documents, iter_sentence_rows, score_rows
+from diplostance.inputs import iter_documents
+from diplostance.scoring import iter_sentence_rows, score_rows
 from models.base import StanceModel
 
 STRATEGIES = ("uncertain", "diverse", "all")

@@ -1,129 +1,267 @@
-"""Batch scoring: documents -> sentences -> probabilities -> rows on disk, streamed.
+"""Batch scoring at archive scale: documents -> sentences -> probabilities -> rows on disk.
 
-Input kinds: .txt/.md files (one document each, split into sentences) and JSONL files
-(one document per row: `text` plus `id` used as doc id; other fields are carried through
-as metadata). With split=False every JSONL row is scored as one sentence.
-Output rows: doc_id, sent_idx, start, end, text, scores {label: p}, labels [names], plus
-carried metadata. Output is written to a temporary file renamed when complete.
+Streaming end to end: documents are read one at a time, scored in groups of whole
+documents, appended to a spool, and forgotten; memory does not grow with the input.
+After every group the run writes a checkpoint (units consumed, bytes of spool and errors
+file), so `resume=True` after a kill -9 truncates the spool to the checkpoint and skips the
+units already done: no row lost, none duplicated. The output appears under its final name
+only when the run is complete.
+
+Bad input (undecodable bytes, empty documents, malformed JSON/CSV rows, over-long lines)
+is counted, written with file:line to the errors file and skipped (on_error="skip"), or
+stops the run at the first one (on_error="fail"). strict=True turns any skip into a failure
+of the run after it has finished.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import dataclass, field
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from data.errors import DataError, DiplostanceError
+from data.errors import DiplostanceError
 from data.labels import LABELS
 from data.splitting import split_document
+from diplostance.inputs import Document, InputProblem, count_units, discover, read_units
+from diplostance.outputs import finalize, iter_spool, output_format, write_summary
 from models.base import StanceModel
 
-TEXT_SUFFIXES = {".txt", ".md"}
-JSONL_SUFFIXES = {".jsonl", ".json"}
 
 
-@dataclass
-class Document:
-    doc_id: str
-    text: str
-    where: str  # "path" or "path:line"
-    meta: dict = field(default_factory=dict)
-
-
-def iter_documents(paths: Iterable[str | Path], text_field: str = "text", id_field: str = "id") -> Iterator[Document]:
-    for path in map(Path, paths):
-        if not path.is_file():
-            raise DataError(path, None, "no such file")
-        if path.suffix in TEXT_SUFFIXES:
-            try:
-                text = path.read_text(encoding="utf-8")
-            except UnicodeDecodeError as exc:
-                raise DataError(path, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-            if not text.strip():
-                raise DataError(path, None, "empty document")
-            yield Document(path.stem, text, str(path), {"source_file": str(path)})
-        elif path.suffix in JSONL_SUFFIXES:
-            yield from _jsonl_documents(path, text_field, id_field)
-        else:
-            raise DataError(path, None, f"unsupported input type {path.suffix!r} (use .txt, .md or .jsonl)")
-
-
-def _jsonl_documents(path: Path, text_field: str, id_field: str) -> Iterator[Document]:
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(path, lineno, f"malformed JSON ({exc.msg})") from None
-            if not isinstance(obj, dict) or not isinstance(obj.get(text_field), str):
-                raise DataError(path, lineno, f"row needs a string field '{text_field}'")
-            if not obj[text_field].strip():
-                raise DataError(path, lineno, f"empty '{text_field}'")
-            doc_id = str(obj.get(id_field, f"{path.stem}:{lineno}"))
-            meta = {k: v for k, v in obj.items() if k not in (text_field, id_field, "labels")}
-            meta["source_file"] = str(path)
-            yield Document(doc_id, obj[text_field], f"{path}:{lineno}", meta)
+@dataclass(frozen=True)
+class ScoreOptions:
+    split: bool = True  # False: every document/row is scored as one sentence
+    text_field: str = "text"
+    id_field: str = "id"
+    batch_size: int = 64  # sentences per forward pass
+    group_sentences: int = 512  # sentences per checkpointed group (whole documents)
+    on_error: str = "skip"  # skip | fail
+    strict: bool = False  # any skipped input makes the run fail (after it completes)
+    resume: bool = False
+    quiet: bool = False
+    errors_path: Path | None = None  # default: OUTPUT + ".errors.jsonl"
+    summary_path: Path | None = None
+    engine: str = "local"  # local | ray
+    address: str | None = None  # ray cluster address; None = local Ray
 
 
 def iter_sentence_rows(documents: Iterable[Document], split: bool = True) -> Iterator[dict]:
     for doc in documents:
         if not split:
-            text = doc.text.strip()
-            yield {"doc_id": doc.doc_id, "sent_idx": 0, "start": 0, "end": len(doc.text), "text": text, **doc.meta}
+            yield {"doc_id": doc.doc_id, "sent_idx": 0, "start": 0, "end": len(doc.text), "text": doc.text.strip(),
+                   "boilerplate": "", **doc.meta}
             continue
         for s in split_document(doc.text, doc.doc_id):
             yield {"doc_id": doc.doc_id, "sent_idx": s.sent_idx, "start": s.start, "end": s.end, "text": s.text,
                    "boilerplate": s.boilerplate or "", **doc.meta}
 
 
-def _batched(rows: Iterator[dict], size: int) -> Iterator[list[dict]]:
-    batch = []
+def label_rows(rows: list[dict], P, thresholds) -> list[dict]:
+    """Attach scores {label: p} and labels [names] to sentence rows, given P of shape (N, K)."""
+    for row, p in zip(rows, P):
+        row["scores"] = {name: round(float(v), 6) for name, v in zip(LABELS, p)}
+        row["labels"] = [name for name, v, t in zip(LABELS, p, thresholds) if v >= t]
+    return rows
+
+
+def score_rows(model: StanceModel, rows: Iterable[dict], batch_size: int = 512) -> Iterator[dict]:
+    """Add `scores` and `labels` to each sentence row, a batch at a time."""
+    batch: list[dict] = []
     for row in rows:
         batch.append(row)
-        if len(batch) == size:
-            yield batch
+        if len(batch) == batch_size:
+            yield from label_rows(batch, model.predict_proba([r["text"] for r in batch]), model.thresholds_)
             batch = []
     if batch:
-        yield batch
+        yield from label_rows(batch, model.predict_proba([r["text"] for r in batch]), model.thresholds_)
 
 
-def score_rows(model: StanceModel, rows: Iterable[dict], batch_size: int = 256) -> Iterator[dict]:
-    """Add `scores` and `labels` to each sentence row, a batch at a time."""
-    for batch in _batched(iter(rows), batch_size):
-        P = model.predict_proba([r["text"] for r in batch])
-        for row, p in zip(batch, P):
-            row["scores"] = {name: round(float(v), 6) for name, v in zip(LABELS, p)}
-            row["labels"] = [name for name, v, t in zip(LABELS, p, model.thresholds_) if v >= t]
-            yield row
+class LocalEngine:
+    def __init__(self, model: StanceModel, options: ScoreOptions):
+        self.model, self.options = model, options
+        if hasattr(model.config, "batch_size"):
+            model.config = model.config.replace(batch_size=options.batch_size)
+
+    def score_group(self, documents: list[Document]) -> list[dict]:
+        rows = list(iter_sentence_rows(documents, self.options.split))
+        if not rows:
+            return []
+        return label_rows(rows, self.model.predict_proba([r["text"] for r in rows]), self.model.thresholds_)
+
+    def close(self):
+        pass
 
 
-def score_files(
-    model: StanceModel, inputs: list[str | Path], output: str | Path, split: bool = True,
-    text_field: str = "text", id_field: str = "id", batch_size: int = 256,
-) -> dict:
-    """Score every input and write JSONL rows to `output`; returns counts."""
+# ---- run state --------------------------------------------------------------------------
+@dataclass
+class _Paths:
+    output: Path
+    spool: Path
+    checkpoint: Path
+    errors: Path
+    errors_partial: Path
+
+    @classmethod
+    def for_output(cls, output: Path, errors_path: Path | None) -> "_Paths":
+        errors = errors_path or output.with_name(output.name + ".errors.jsonl")
+        return cls(output, output.with_name(output.name + ".partial.jsonl"),
+                   output.with_name(output.name + ".partial.checkpoint.json"), errors,
+                   errors.with_name(errors.name + ".partial"))
+
+
+def _fingerprint(model_dir: str, files: list[Path], options: ScoreOptions) -> str:
+    h = hashlib.sha256()
+    h.update(str(model_dir).encode())
+    for f in files:
+        st = f.stat()
+        h.update(f"{f}:{st.st_size}:{int(st.st_mtime)}".encode())
+    h.update(json.dumps([options.split, options.text_field, options.id_field]).encode())
+    return h.hexdigest()
+
+
+def _write_checkpoint(paths: _Paths, state: dict) -> None:
+    tmp = paths.checkpoint.with_name(paths.checkpoint.name + ".tmp")
+    tmp.write_text(json.dumps(state))
+    tmp.replace(paths.checkpoint)
+
+
+def _truncate(path: Path, size: int) -> None:
+    with path.open("r+b") as fh:
+        fh.truncate(size)
+
+
+class _Progress:
+    """tqdm on stderr in a terminal (units, sentences/s, ETA); silent in pipes or with quiet."""
+
+    def __init__(self, total: int | None, initial: int, quiet: bool):
+        self.bar = None
+        if not quiet and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, initial=initial, unit="doc", file=sys.stderr, dynamic_ncols=True)
+        self.started, self.sentences = time.perf_counter(), 0
+
+    def update(self, units: int, sentences: int):
+        self.sentences += sentences
+        if self.bar is not None:
+            rate = self.sentences / max(time.perf_counter() - self.started, 1e-9)
+            self.bar.set_postfix_str(f"{rate:,.0f} sentences/s", refresh=False)
+            self.bar.update(units)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def score_archive(model: StanceModel, model_dir: str, inputs: list[str | Path], output: str | Path,
+                  options: ScoreOptions = ScoreOptions()) -> dict:
+    """Score every input into `output` (.jsonl, .csv or .parquet); returns run counts."""
     output = Path(output)
-    if output.suffix != ".jsonl":
-        raise DiplostanceError(f"{output}: output must end in .jsonl")
+    output_format(output)
+    if options.on_error not in ("skip", "fail"):
+        raise DiplostanceError(f"--on-error must be skip or fail, not {options.on_error!r}")
+    files = discover(inputs)
+    paths = _Paths.for_output(output, options.errors_path)
     output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(output.name + ".partial")
-    counts = {"documents": 0, "sentences": 0, **{name: 0 for name in LABELS}}
-    seen_docs = set()
+    fingerprint = _fingerprint(model_dir, files, options)
+    state = {"fingerprint": fingerprint, "units_done": 0, "spool_bytes": 0, "errors_bytes": 0,
+             "documents": 0, "sentences": 0, "skipped": 0, **{n: 0 for n in LABELS}}
+    if paths.checkpoint.exists():
+        if not options.resume:
+            raise DiplostanceError(f"{paths.spool}: an interrupted run left partial output; "
+                                   "add --resume to continue it, or delete the .partial files to start again")
+        saved = json.loads(paths.checkpoint.read_text())
+        if saved["fingerprint"] != fingerprint:
+            raise DiplostanceError(f"{paths.checkpoint}: the inputs, model or options differ from the interrupted run")
+        state = saved
+        if not paths.spool.exists() and output.exists():  # it was killed after the final rename
+            paths.checkpoint.unlink()
+            return state
+        _truncate(paths.spool, state["spool_bytes"])
+        if paths.errors_partial.exists():
+            _truncate(paths.errors_partial, state["errors_bytes"])
+    else:  # without a checkpoint, leftovers cannot be trusted
+        paths.spool.unlink(missing_ok=True)
+        paths.errors_partial.unlink(missing_ok=True)
+        _write_checkpoint(paths, state)
+
+    engine = _make_engine(model, model_dir, options)
+    group_target = max(options.group_sentences, getattr(engine, "window_sentences", 0))
+    progress = _Progress(count_units(files), state["units_done"], options.quiet)
+    units = read_units(files, options.text_field, options.id_field)
+    for _ in range(state["units_done"]):  # skip what the interrupted run finished
+        next(units, None)
     try:
-        with tmp.open("w", encoding="utf-8") as fh:
-            rows = iter_sentence_rows(iter_documents(inputs, text_field, id_field), split)
-            for row in score_rows(model, rows, batch_size):
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-                counts["sentences"] += 1
-                seen_docs.add(row["doc_id"])
-                for name in row["labels"]:
-                    counts[name] += 1
-    except BaseException:
-        tmp.unlink(missing_ok=True)  # never leave a half-written file behind
-        raise
-    tmp.replace(output)
-    counts["documents"] = len(seen_docs)
-    return counts
+        with paths.spool.open("ab") as spool, paths.errors_partial.open("ab") as errors:
+            group: list[Document] = []
+            group_units = group_sentences = 0
+            for unit in units:
+                group_units += 1
+                if isinstance(unit, InputProblem):
+                    if options.on_error == "fail":
+                        raise unit.as_error()
+                    errors.write((json.dumps({"where": unit.where, "reason": unit.reason}) + "\n").encode())
+                    state["skipped"] += 1
+                    continue
+                group.append(unit)
+                group_sentences += len(unit.text) // 120 + 1  # rough sentence estimate
+                if group_sentences >= group_target:
+                    _flush_group(engine, group, group_units, spool, errors, state, paths, progress)
+                    group, group_units, group_sentences = [], 0, 0
+            _flush_group(engine, group, group_units, spool, errors, state, paths, progress)
+    finally:
+        progress.close()
+        engine.close()
+
+    # complete: summary, final output, errors file; then the checkpoint goes
+    if options.summary_path:
+        state["summary_documents"] = write_summary(iter_spool(paths.spool), Path(options.summary_path))
+    finalize(paths.spool, output)
+    if state["skipped"]:
+        paths.errors_partial.replace(paths.errors)
+    else:
+        paths.errors_partial.unlink(missing_ok=True)
+        paths.errors.unlink(missing_ok=True)
+    paths.checkpoint.unlink()
+    state["errors_file"] = str(paths.errors) if state["skipped"] else None
+    return state
+
+
+def _flush_group(engine, group, group_units, spool, errors, state, paths, progress) -> None:
+    if group_units == 0:
+        return
+    rows = engine.score_group(group) if group else []
+    for row in rows:
+        spool.write((json.dumps(row, ensure_ascii=False) + "\n").encode())
+        for name in row["labels"]:
+            state[name] += 1
+    spool.flush()
+    errors.flush()
+    state["units_done"] += group_units
+    state["documents"] += len(group)
+    state["sentences"] += len(rows)
+    state["spool_bytes"], state["errors_bytes"] = spool.tell(), errors.tell()
+    _write_checkpoint(paths, state)
+    progress.update(group_units, len(rows))
+
+
+def _make_engine(model, model_dir, options):
+    if options.engine == "local":
+        return LocalEngine(model, options)
+    if options.engine == "ray":
+        from diplostance.ray_engine import RayEngine
+
+        return RayEngine(model_dir, options)
+    raise DiplostanceError(f"unknown engine {options.engine!r} (local or ray)")
+
+
+def score_files(model, inputs, output, split=True, text_field="text", id_field="id", batch_size=64) -> dict:
+    """Small-job convenience: any bad input stops the run (see score_archive)."""
+    options = ScoreOptions(split=split, text_field=text_field, id_field=id_field, batch_size=batch_size,
+                           on_error="fail", quiet=True)
+    return score_archive(model, "", inputs, output, options)

@@ -62,10 +62,10 @@ def test_user_mistakes_give_one_line_and_nonzero_exit(trained, tmp_path, case):
     out = tmp_path / "o.jsonl"
     if case == "missing_input":
         r = run("score", tmp_path / "nope.txt", "--model", trained / "model", "--output", out, cwd=tmp_path)
-        expected = "nope.txt: no such file"
+        expected = "nope.txt: no such file or directory"
     elif case == "bad_row":
         inp = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": "Fine."}, "{broken"])
-        r = run("score", inp, "--model", trained / "model", "--output", out, cwd=tmp_path)
+        r = run("score", inp, "--model", trained / "model", "--output", out, "--on-error", "fail", cwd=tmp_path)
         expected = "in.jsonl:2: malformed JSON"
     elif case == "wrong_model":
         r = run("score", RAW_DIR / "000_605b4ee0f7fb2dfc.txt", "--model", tmp_path, "--output", out, cwd=tmp_path)
