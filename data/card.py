@@ -64,6 +64,8 @@ def generated_block(rows: list[dict]) -> str:
               + ", ".join(f"{k} {v}" for k, v in sorted(Counter(r["boilerplate"] for r in seeds if r["boilerplate"]).items())), ""]
     if authored:
         lines += ["### Authored sentences, per register", "", *_count_table(authored, lambda r: r["register"], "register"), ""]
+        hard = sum(1 for r in authored if not r["labels"] and r["rationale"])
+        lines += [f"Hard negatives (authored rows labelled none with a rationale naming the rule that excludes them): {hard}.", ""]
     second = read_second_reader()
     if second:
         first = {r["id"]: r["labels"] for r in rows}

