@@ -92,3 +92,9 @@ def test_authored_rows_never_share_ids_with_seeds():
     assert len(rows) == len({r["id"] for r in rows})
     authored = [r for r in rows if r["source"] == "authored"]
     assert all(r["doc_id"].startswith("authored/") for r in authored)
+
+
+def test_dataset_card_counts_match_the_data():
+    from data.card import card_is_current
+
+    assert card_is_current(load_bundled(include_authored=True)), "run: diplostance build-data --update-card"
