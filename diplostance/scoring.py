@@ -214,6 +214,12 @@ def score_archive(model: StanceModel, model_dir: str, inputs: list[str | Path], 
                     _flush_group(engine, group, group_units, spool, errors, state, paths, progress)
                     group, group_units, group_sentences = [], 0, 0
             _flush_group(engine, group, group_units, spool, errors, state, paths, progress)
+    except DiplostanceError:
+        # a bad input under on_error="fail": the user fixes the input and starts again, so
+        # nothing is kept for --resume (a crash or kill keeps the partial files instead)
+        for leftover in (paths.spool, paths.errors_partial, paths.checkpoint):
+            leftover.unlink(missing_ok=True)
+        raise
     finally:
         progress.close()
         engine.close()

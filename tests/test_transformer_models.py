@@ -33,9 +33,9 @@ def tiny_bert(tmp_path_factory):
     return str(path)
 
 
-def _config(arch, tiny_bert, **kw):
-    return TrainConfig(arch=arch, base_model=tiny_bert, max_length=48, epochs=2, train_batch_size=16,
-                       threshold_folds=3, **kw)
+def _config(arch, tiny_bert, **overrides):
+    settings = dict(arch=arch, base_model=tiny_bert, max_length=48, epochs=2, train_batch_size=16, threshold_folds=3)
+    return TrainConfig(**{**settings, **overrides})
 
 
 @pytest.mark.parametrize("arch", ["embedding", "finetune"])
