@@ -66,6 +66,9 @@ def parse_labelled_line(line: str, path, lineno: int, default_source: str) -> di
         "rationale": obj.get("rationale") or "",
         "where": f"{path}:{lineno}",
     }
+    # sentences that came out of `diplostance ingest` remember where they were split from
+    if isinstance(obj.get("source_file"), str) and isinstance(obj.get("sent_idx"), int):
+        row["source_file"], row["sent_idx"] = obj["source_file"], obj["sent_idx"]
     for key in STRING_FIELDS:
         if not isinstance(row[key], str):
             raise DataError(path, lineno, f"'{key}' must be a string")

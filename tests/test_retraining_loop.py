@@ -159,3 +159,17 @@ def test_loop_end_to_end_on_real_communiques(require_corpus, seed_model, tmp_pat
     assert r.returncode == 0, r.stderr
     result = json.loads((tmp_path / "cmp" / "comparison.json").read_text())
     assert result["n"] == 12
+
+
+def test_edited_text_that_no_longer_matches_its_id_is_rejected(seed_model, tmp_path):
+    doc = tmp_path / "brief.txt"
+    doc.write_text("Kenya will build the Lamu fish market. The minister left on Sunday.\n")
+    r = run("ingest", doc, "--model", seed_model, "--output", tmp_path / "picked.jsonl", "--select", "all", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(line) for line in (tmp_path / "picked.jsonl").read_text().splitlines()]
+    rows[1]["text"] = "The minister stayed until Monday."  # edited in a text editor by mistake
+    write_jsonl(tmp_path / "edited.jsonl", rows)
+    r = run("train", "--arch", "tfidf", "--no-authored", "--data", tmp_path / "edited.jsonl", "--output",
+            tmp_path / "m", cwd=tmp_path)
+    assert r.returncode == 2
+    assert "edited.jsonl:2: text of brief:001 no longer matches sentence 1 of brief" in r.stderr

@@ -13,6 +13,7 @@ from evaluation.harness import texts_and_targets
 from models.base import StanceModel
 from models.config import TrainConfig
 from models.registry import build_model
+from training.source_check import check_rows_against_sources
 
 
 def gather_training_rows(
@@ -33,6 +34,7 @@ def gather_training_rows(
         raise DiplostanceError("no training data: give --data FILE or keep the bundled data")
     check_unique_ids(rows)
     check_consistent_labels(rows)
+    check_rows_against_sources(rows)
     return rows, files
 
 
