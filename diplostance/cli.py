@@ -45,7 +45,10 @@ def train_cli(args) -> None:
 
     config = _config_from_args(args)
     _say(f"training {config.arch} -> {args.output}")
-    model = train(config, args.output, data_files=args.data, bundled=not args.no_bundled, authored=not args.no_authored)
+    if args.data_weight < 1:
+        raise DiplostanceError("--data-weight must be at least 1")
+    model = train(config, args.output, data_files=args.data, bundled=not args.no_bundled,
+                  authored=not args.no_authored, data_weight=args.data_weight)
     data = model.training_data_
     print(f"trained {model.arch} on {data['rows']} sentences in {model.training_seconds_}s; saved to {args.output}")
     print("thresholds: " + ", ".join(f"{k}={v:.3f}" for k, v in model.metadata()["thresholds"].items()))
@@ -213,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", type=Path, default=DEFAULT_MODEL_DIR)
     p.add_argument("--data", action="append", default=[], help="extra labelled JSONL (repeatable)")
     p.add_argument("--no-bundled", action="store_true", help="train on --data files only")
+    p.add_argument("--data-weight", type=int, default=1, help="count each --data row this many times (default 1)")
     p.set_defaults(func=train_cli)
 
     p = sub.add_parser("evaluate", help="evaluate a saved model on labelled data, or run seed CV")

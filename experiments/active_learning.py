@@ -43,6 +43,7 @@ def main(argv=None) -> int:
     p.add_argument("--output", type=Path, default=Path("artifacts/experiments/active_learning"))
     p.add_argument("--n", type=int, default=120)
     p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--data-weight", type=int, default=1, help="repeat each picked row this many times in training")
     args = p.parse_args(argv)
     dev_path = SHARED / "dev" / "dev.jsonl"
     if not dev_path.is_file():
@@ -62,10 +63,11 @@ def main(argv=None) -> int:
     picked_ids = {name: {gold[_norm(r["text"])]["id"] for r in rows} for name, rows in picks.items()}
     untouched = [r for r in dev if r["id"] not in picked_ids["uncertain"] | picked_ids["random"]]
     results = {"ingested_sentences": len(ingested), "pool": len(pool), "dev": len(dev), "untouched": len(untouched),
-               "n": args.n, "arch": model.arch}
+               "n": args.n, "arch": model.arch, "data_weight": args.data_weight}
     base_eval = evaluate_model(model, untouched)
     results["original_on_untouched"] = base_eval.metrics
-    text = [f"# Uncertainty vs random selection ({model.arch}, {args.n} labelled sentences each)", "",
+    text = [f"# Uncertainty vs random selection ({model.arch}, {args.n} labelled sentences each, "
+            f"data weight {args.data_weight})", "",
             f"Ingested {len(ingested)} sentences from {len(docs)} documents; {len(pool)} match a dev sentence.",
             f"Held-out set picked by neither strategy: {len(untouched)} dev sentences.", "",
             "## Original model on the untouched sentences", "", format_table(base_eval.metrics), ""]
@@ -75,7 +77,7 @@ def main(argv=None) -> int:
         path = args.output / f"picked-{name}.jsonl"
         write_jsonl(labelled, path)
         positives = sum(bool(r["labels"]) for r in labelled)
-        train_rows, files = gather_training_rows([path])
+        train_rows, files = gather_training_rows([path], data_weight=args.data_weight)
         retrained = train_model(model.config, train_rows, files)
         retrained.save(args.output / f"model-{name}")
         on_untouched = evaluate_model(retrained, untouched)
@@ -96,7 +98,6 @@ def main(argv=None) -> int:
                  f"On the {len(own_rest)} dev sentences this strategy did not pick: macro-F1 "
                  f"{on_own_rest.metrics['rows']['macro']['f1']:.3f} (original model: "
                  f"{base_on_own.metrics['rows']['macro']['f1']:.3f})", ""]
-        print(text[-5], flush=True)
     (args.output / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (args.output / "results.md").write_text("\n".join(text))
     print("\n".join(text))

@@ -173,3 +173,15 @@ def test_edited_text_that_no_longer_matches_its_id_is_rejected(seed_model, tmp_p
             tmp_path / "m", cwd=tmp_path)
     assert r.returncode == 2
     assert "edited.jsonl:2: text of brief:001 no longer matches sentence 1 of brief" in r.stderr
+
+
+def test_data_weight_repeats_only_the_new_rows(tmp_path):
+    from training.train import gather_training_rows
+
+    path = write_jsonl(tmp_path / "new.jsonl", [
+        {"id": "n:1", "text": "Chile will open a lithium institute.", "labels": ["commitment", "project_pledge"]},
+    ])
+    rows, files = gather_training_rows([path], authored=False, data_weight=3)
+    extra = [r for r in rows if r["source"] == "new"]
+    assert len(extra) == 3 and len({r["id"] for r in extra}) == 3 and {r["doc_id"] for r in extra} == {"n"}
+    assert sum(r["source"] == "seed" for r in rows) == 93 and files[0]["weight"] == 3

@@ -17,12 +17,14 @@ from training.source_check import check_rows_against_sources
 
 
 def gather_training_rows(
-    data_files: list[str | Path] | None = None, bundled: bool = True, authored: bool = True
+    data_files: list[str | Path] | None = None, bundled: bool = True, authored: bool = True, data_weight: int = 1
 ) -> tuple[list[dict], list[dict]]:
     """(rows, file records) from the bundled data and extra labelled JSONL files.
 
     Validates every file (see data.records) and the union: ids unique across files and no
-    sentence with two different label sets.
+    sentence with two different label sets. `data_weight` > 1 repeats each row of the extra
+    files that many times, so a few hundred sentences from a new source are not drowned by
+    thousands of bundled ones (repeats share their document, so they never straddle a split).
     """
     rows: list[dict] = load_bundled(include_authored=authored) if bundled else []
     files = []
@@ -35,6 +37,11 @@ def gather_training_rows(
     check_unique_ids(rows)
     check_consistent_labels(rows)
     check_rows_against_sources(rows)
+    if data_weight > 1:
+        extra = [r for r in rows if r["source"] not in ("seed", "authored")]
+        rows += [{**r, "id": f"{r['id']}#repeat{k}"} for k in range(1, data_weight) for r in extra]
+    for f in files:
+        f["weight"] = data_weight
     return rows, files
 
 
@@ -60,9 +67,10 @@ def train_model(config: TrainConfig, rows: list[dict], files: list[dict] | None 
 
 
 def train(
-    config: TrainConfig, output_dir: str | Path, data_files=None, bundled: bool = True, authored: bool = True
+    config: TrainConfig, output_dir: str | Path, data_files=None, bundled: bool = True, authored: bool = True,
+    data_weight: int = 1,
 ) -> StanceModel:
-    rows, files = gather_training_rows(data_files, bundled=bundled, authored=authored)
+    rows, files = gather_training_rows(data_files, bundled=bundled, authored=authored, data_weight=data_weight)
     model = train_model(config, rows, files)
     model.save(output_dir)
     return model
