@@ -30,3 +30,21 @@ def require_corpus():
     if not CORPUS_DIR.is_dir():
         pytest.skip(f"{CORPUS_DIR} is absent (the shared corpus is read at run time, never committed)")
     return CORPUS_DIR
+
+
+def run_cli(*args, cwd):
+    """Run `diplostance ARGS...` in a subprocess, as a user would."""
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "diplostance.cli", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True)
+
+
+@pytest.fixture(scope="session")
+def seed_tfidf_model(tmp_path_factory):
+    """A tfidf model trained through the CLI on the seed articles only (fast), shared by tests."""
+    tmp = tmp_path_factory.mktemp("seed-tfidf")
+    r = run_cli("train", "--arch", "tfidf", "--no-authored", "--output", tmp / "model", cwd=tmp)
+    assert r.returncode == 0, r.stderr
+    return tmp / "model"

@@ -1,26 +1,19 @@
 """The CLI end to end (train -> evaluate -> score) in a temp dir, and its error contract."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from data.bundled import RAW_DIR
-from tests.conftest import write_jsonl
+from tests.conftest import run_cli, write_jsonl
 
 
-def run(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "diplostance.cli", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True)
+run = run_cli
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("cli")
-    r = run("train", "--arch", "tfidf", "--no-authored", "--output", tmp / "model", cwd=tmp)
-    assert r.returncode == 0, r.stderr
-    return tmp
+@pytest.fixture
+def trained(seed_tfidf_model):
+    return seed_tfidf_model.parent
 
 
 def test_train_evaluate_score(trained, tmp_path):

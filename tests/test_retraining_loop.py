@@ -1,9 +1,6 @@
 """The retraining loop: ingest -> select -> label (Label Studio or JSONL) -> train --data -> compare."""
 
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,22 +9,17 @@ import pytest
 from data.errors import DataError
 from diplostance.ingest import select_diverse, select_uncertain
 from diplostance.labelstudio import read_export, to_task
-from tests.conftest import write_jsonl
+from tests.conftest import run_cli, write_jsonl
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def run(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "diplostance.cli", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True)
+run = run_cli
 
 
-@pytest.fixture(scope="module")
-def seed_model(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("loop")
-    r = run("train", "--arch", "tfidf", "--no-authored", "--output", tmp / "old", cwd=tmp)
-    assert r.returncode == 0, r.stderr
-    return tmp / "old"
+@pytest.fixture
+def seed_model(seed_tfidf_model):
+    return seed_tfidf_model
 
 
 def _rows(uncertainties, docs):

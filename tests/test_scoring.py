@@ -16,21 +16,17 @@ from data.bundled import RAW_DIR, seed_documents
 from diplostance import inputs as inputs_module
 from diplostance.scoring import ScoreOptions, score_archive
 from models.registry import load_model
+from tests.conftest import run_cli
 
 SEEDS = seed_documents()
 
 
-def run(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "diplostance.cli", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True)
+run = run_cli
 
 
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("score")
-    r = run("train", "--arch", "tfidf", "--no-authored", "--output", tmp / "model", cwd=tmp)
-    assert r.returncode == 0, r.stderr
-    return tmp / "model"
+@pytest.fixture
+def model_dir(seed_tfidf_model):
+    return seed_tfidf_model
 
 
 @pytest.fixture
