@@ -90,10 +90,10 @@ def score_cli(args) -> None:
     from models.registry import load_model
 
     model = load_model(args.model)
-    if args.runtime == "onnx":
+    if args.runtime != "torch":
         from models.onnx_runtime import OnnxFinetuneModel
 
-        model = OnnxFinetuneModel.from_model(model, args.model)
+        model = OnnxFinetuneModel.from_model(model, args.model, args.runtime)
     options = ScoreOptions(
         split=not args.no_split, text_field=args.text_field, id_field=args.id_field, batch_size=args.batch_size,
         on_error=args.on_error, strict=args.strict, resume=args.resume, quiet=args.quiet,
@@ -274,7 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-split", action="store_true", help="score each document/row as one sentence")
     p.add_argument("--text-field", default="text", help="JSONL/CSV field holding the text")
     p.add_argument("--id-field", default="id", help="JSONL/CSV field used as document id")
-    p.add_argument("--batch-size", type=int, default=64, help="sentences per forward pass")
+    p.add_argument("--batch-size", type=int, default=16, help="sentences per forward pass (finetune)")
     p.add_argument("--summary", type=Path, default=None, help="per-document label counts (.csv or .jsonl)")
     p.add_argument("--errors", type=Path, default=None, help="errors file (default: OUTPUT.errors.jsonl)")
     p.add_argument("--on-error", choices=["skip", "fail"], default="skip", help="bad input: skip and report, or stop")
@@ -283,7 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--engine", choices=["local", "ray"], default="local")
     p.add_argument("--address", default=None, help="Ray cluster address (default: local Ray)")
-    p.add_argument("--runtime", choices=["torch", "onnx"], default="torch", help="finetune models: inference runtime")
+    p.add_argument("--runtime", choices=["torch", "onnx", "onnx-fp32"], default="torch",
+                   help="finetune models: torch, ONNX Runtime int8 (onnx) or float32 (onnx-fp32)")
     p.set_defaults(func=score_cli)
     return parser
 

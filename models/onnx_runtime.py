@@ -1,9 +1,14 @@
-"""Optional ONNX Runtime int8 inference for finetune models (`diplostance score --runtime onnx`).
+"""Optional ONNX Runtime inference for finetune models.
 
-The first use exports DIR/onnx/model.int8.onnx (TorchScript-based export, then dynamic int8
-quantisation of the weights) and later runs reuse it. Thresholds, labels and tokenizer are the
-torch model's, so rows keep their meaning; scores differ slightly (quantisation), which is why
-the torch runtime stays the default unless the measured label agreement is high enough.
+- `--runtime onnx`: int8 weights (dynamic quantisation, per channel) — fastest; its scores
+  move a little, so it is not the default unless its labels agree with torch on >= 98% of the
+  dev sentences (measured in benchmarks/throughput.py);
+- `--runtime onnx-fp32`: the same graph in float32 under ONNX Runtime's graph optimisations —
+  the scores of the torch model to about 1e-6.
+
+The first use exports DIR/onnx/model.fp32.onnx (TorchScript-based export) and, for int8,
+DIR/onnx/model.int8.onnx; later runs reuse them. Thresholds, labels and tokenizer are the
+torch model's, so rows keep their meaning.
 """
 
 from __future__ import annotations
@@ -17,30 +22,42 @@ from data.errors import DiplostanceError
 from models.encoder import length_sorted_batches
 
 ONNX_DIR = "onnx"
+FP32_FILE = "model.fp32.onnx"
 INT8_FILE = "model.int8.onnx"
+RUNTIMES = ("onnx", "onnx-fp32")
 
 
-def export_int8(model, directory: Path) -> Path:
-    """Export the finetune model's network to DIR/onnx/model.int8.onnx (atomic)."""
+def export_fp32(model, directory: Path) -> Path:
+    """Export the finetune model's network to DIR/onnx/model.fp32.onnx (atomic)."""
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    target = directory / ONNX_DIR / INT8_FILE
+    target = directory / ONNX_DIR / FP32_FILE
     if target.is_file():
         return target
     target.parent.mkdir(exist_ok=True)
-    fp32 = target.with_name(f"model.fp32.{os.getpid()}.onnx")
+    tmp = target.with_name(f"model.fp32.{os.getpid()}.partial.onnx")
     enc = model.tokenizer_(["A short sentence.", "A somewhat longer second sentence for shapes."],
                            padding=True, return_tensors="pt")
     names = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc]
     axes = {k: {0: "batch", 1: "tokens"} for k in names}
     axes["logits"] = {0: "batch"}
     with torch.inference_mode():
-        torch.onnx.export(model.model_, tuple(enc[k] for k in names), str(fp32), input_names=names,
+        torch.onnx.export(model.model_, tuple(enc[k] for k in names), str(tmp), input_names=names,
                           output_names=["logits"], dynamic_axes=axes, opset_version=17, dynamo=False)
-    tmp = target.with_name(f"model.int8.{os.getpid()}.onnx")
-    quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8)
-    fp32.unlink()
+    tmp.replace(target)
+    return target
+
+
+def export_int8(model, directory: Path) -> Path:
+    """DIR/onnx/model.int8.onnx: dynamic per-channel int8 quantisation of the fp32 export."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    target = directory / ONNX_DIR / INT8_FILE
+    if target.is_file():
+        return target
+    fp32 = export_fp32(model, directory)
+    tmp = target.with_name(f"model.int8.{os.getpid()}.partial.onnx")
+    quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
     tmp.replace(target)
     return target
 
@@ -63,14 +80,15 @@ class OnnxFinetuneModel:
         self.training_data_ = torch_model.training_data_
 
     @classmethod
-    def from_model(cls, model, directory: str | Path) -> "OnnxFinetuneModel":
+    def from_model(cls, model, directory: str | Path, runtime: str = "onnx") -> "OnnxFinetuneModel":
         if model.arch != "finetune":
-            raise DiplostanceError(f"--runtime onnx applies to finetune models, not {model.arch}")
+            raise DiplostanceError(f"--runtime {runtime} applies to finetune models, not {model.arch}")
         try:
             import onnxruntime  # noqa: F401
         except ImportError:
-            raise DiplostanceError("--runtime onnx needs onnxruntime: pip install 'diplostance[onnx]'") from None
-        return cls(model, export_int8(model, Path(directory)))
+            raise DiplostanceError(f"--runtime {runtime} needs onnxruntime: pip install 'diplostance[onnx]'") from None
+        export = export_int8 if runtime == "onnx" else export_fp32
+        return cls(model, export(model, Path(directory)))
 
     def predict_proba(self, texts) -> np.ndarray:
         texts = list(texts)
