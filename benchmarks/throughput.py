@@ -107,7 +107,6 @@ def main(argv=None) -> int:
     if not UNGD.is_file():
         print(f"skipped: {UNGD} is absent", file=sys.stderr)
         return 0
-    from data.labels import LABELS
     from models.provenance import library_versions
     from models.registry import load_model
 

@@ -10,7 +10,6 @@ import csv
 import gzip
 import io
 import json
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator

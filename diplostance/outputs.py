@@ -22,7 +22,8 @@ def output_format(path: Path) -> str:
     return path.suffix
 
 
-def _iter_spool(spool: Path):
+def iter_spool(spool: Path):
+    """Rows of a JSONL spool, one at a time."""
     with spool.open(encoding="utf-8") as fh:
         for line in fh:
             yield json.loads(line)
@@ -39,7 +40,7 @@ def _flat(row: dict) -> dict:
 def _column_types(spool: Path) -> dict[str, str]:
     """First pass: the type of every metadata column (int, float, bool or str)."""
     seen: dict[str, set] = defaultdict(set)
-    for row in _iter_spool(spool):
+    for row in iter_spool(spool):
         for key, value in row.items():
             if key not in CORE_COLUMNS and key != "scores" and value is not None:
                 seen[key].add(type(value).__name__)
@@ -79,7 +80,7 @@ def finalize(spool: Path, output: Path) -> None:
         with tmp.open("w", encoding="utf-8", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
             writer.writeheader()
-            for row in _iter_spool(spool):
+            for row in iter_spool(spool):
                 flat = _flat(row)
                 flat["labels"] = ";".join(flat["labels"])
                 writer.writerow({k: _as_column_value(flat.get(k), meta_types.get(k, "")) for k in columns})
@@ -96,7 +97,7 @@ def finalize(spool: Path, output: Path) -> None:
         )
         with pq.ParquetWriter(tmp, schema) as writer:
             batch: list[dict] = []
-            for row in _iter_spool(spool):
+            for row in iter_spool(spool):
                 flat = _flat(row)
                 batch.append({k: _as_column_value(flat.get(k), meta_types.get(k, "")) for k in schema.names})
                 if len(batch) == 10_000:
@@ -130,6 +131,3 @@ def write_summary(spool_or_output_rows, path: Path) -> int:
     tmp.replace(path)
     return len(records)
 
-
-def iter_spool(spool: Path):
-    return _iter_spool(spool)

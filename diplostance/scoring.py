@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -265,9 +264,3 @@ def _make_engine(model, model_dir, options):
         return RayEngine(model_dir, options)
     raise DiplostanceError(f"unknown engine {options.engine!r} (local or ray)")
 
-
-def score_files(model, inputs, output, split=True, text_field="text", id_field="id", batch_size=64) -> dict:
-    """Small-job convenience: any bad input stops the run (see score_archive)."""
-    options = ScoreOptions(split=split, text_field=text_field, id_field=id_field, batch_size=batch_size,
-                           on_error="fail", quiet=True)
-    return score_archive(model, "", inputs, output, options)
