@@ -208,7 +208,8 @@ def score_archive(model: StanceModel, model_dir: str, inputs: list[str | Path], 
                     state["skipped"] += 1
                     continue
                 group.append(unit)
-                group_sentences += len(unit.text) // 120 + 1  # rough sentence estimate
+                # rough sentence estimate (a --no-split document is one sentence)
+                group_sentences += len(unit.text) // 120 + 1 if options.split else 1
                 if group_sentences >= group_target:
                     _flush_group(engine, group, group_units, spool, errors, state, paths, progress)
                     group, group_units, group_sentences = [], 0, 0

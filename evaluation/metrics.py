@@ -33,7 +33,7 @@ def prf(tp: float, fp: float, fn: float) -> tuple[float, float, float]:
     return p, r, f
 
 
-def _point_metrics(Y_true: np.ndarray, Y_pred: np.ndarray) -> dict[str, dict[str, float]]:
+def point_metrics(Y_true: np.ndarray, Y_pred: np.ndarray) -> dict[str, dict[str, float]]:
     """{row name: {precision, recall, f1}} for each label, micro and macro."""
     out = {}
     tps = (Y_true & Y_pred).sum(axis=0)
@@ -57,7 +57,7 @@ def compute_metrics(
     """
     Y_true = np.asarray(Y_true, dtype=bool)
     Y_pred = np.asarray(Y_pred, dtype=bool)
-    point = _point_metrics(Y_true, Y_pred)
+    point = point_metrics(Y_true, Y_pred)
     rows: dict[str, dict] = {}
     for name, values in point.items():
         rows[name] = {**{m: float(v) for m, v in values.items()}}
@@ -84,7 +84,7 @@ def bootstrap_metrics(Y_true, Y_pred, n_bootstrap: int, seed: int) -> dict[str, 
     out = {name: {m: np.zeros(n_bootstrap) for m in METRICS} for name in (*LABELS, "micro", "macro")}
     for b in range(n_bootstrap):
         idx = rng.integers(0, n, n)
-        for name, values in _point_metrics(Y_true[idx], Y_pred[idx]).items():
+        for name, values in point_metrics(Y_true[idx], Y_pred[idx]).items():
             for m in METRICS:
                 out[name][m][b] = values[m]
     return out
@@ -100,11 +100,11 @@ def paired_bootstrap_difference(
     diffs = {name: {m: np.zeros(n_bootstrap) for m in METRICS} for name in (*LABELS, "micro", "macro")}
     for b in range(n_bootstrap):
         idx = rng.integers(0, n, n)
-        ma, mb = _point_metrics(Y_true[idx], A[idx]), _point_metrics(Y_true[idx], B[idx])
+        ma, mb = point_metrics(Y_true[idx], A[idx]), point_metrics(Y_true[idx], B[idx])
         for name in diffs:
             for m in METRICS:
                 diffs[name][m][b] = mb[name][m] - ma[name][m]
-    point_a, point_b = _point_metrics(Y_true, A), _point_metrics(Y_true, B)
+    point_a, point_b = point_metrics(Y_true, A), point_metrics(Y_true, B)
     return {
         name: {
             m: {

@@ -36,6 +36,7 @@ class StanceModel(ABC):
         self.thresholds_ = np.full(len(LABELS), DEFAULT_THRESHOLD)
         self.training_data_: dict = {}
         self.training_seconds_: float | None = None
+        self.heldout_metrics_: dict = {}
 
     # ---- training -------------------------------------------------------------------
     def fit(self, texts: Sequence[str], Y: np.ndarray, groups: Sequence[str] | None = None) -> "StanceModel":
@@ -45,10 +46,21 @@ class StanceModel(ABC):
         seed_everything(self.config.seed)
         if groups is not None and len(set(groups)) >= 2:
             held_out = self.out_of_fold_proba(texts, Y, list(groups))
-            self.thresholds_ = choose_thresholds(Y, held_out, self.config.target_precision)
+            self.set_thresholds(Y, held_out)
         seed_everything(self.config.seed)
         self._fit(texts, Y)
         return self
+
+    def set_thresholds(self, Y: np.ndarray, held_out: np.ndarray) -> None:
+        """Choose per-label thresholds from held-out probabilities (N, K) and keep the
+        held-out precision/recall/F1 they give, for the model card."""
+        self.thresholds_ = choose_thresholds(Y, held_out, self.config.target_precision)
+        from evaluation.metrics import point_metrics
+
+        self.heldout_metrics_ = {
+            "sentences": int(len(Y)),
+            **point_metrics(np.asarray(Y, bool), held_out >= self.thresholds_),
+        }
 
     def out_of_fold_proba(self, texts: list[str], Y: np.ndarray, groups: list[str]) -> np.ndarray:
         """(N, K) probabilities, each row predicted by a model that never saw its document."""
@@ -94,6 +106,7 @@ class StanceModel(ABC):
             "training_config": self.config.to_dict(),
             "training_data": self.training_data_,
             "training_seconds": self.training_seconds_,
+            "heldout_metrics": self.heldout_metrics_,
             "library_versions": library_versions(),
             "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
@@ -125,6 +138,7 @@ class StanceModel(ABC):
         model.thresholds_ = np.array([meta["thresholds"][name] for name in LABELS], dtype=float)
         model.training_data_ = meta.get("training_data", {})
         model.training_seconds_ = meta.get("training_seconds")
+        model.heldout_metrics_ = meta.get("heldout_metrics", {})
         return model
 
 

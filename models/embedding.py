@@ -13,7 +13,6 @@ from models.config import TrainConfig
 from models.encoder import SentenceEncoder, resolve_base_model
 from models.heads import fit_heads, heads_proba
 from models.provenance import seed_everything
-from models.thresholds import choose_thresholds
 
 HEADS_FILE = "heads.skops"
 ENCODER_DIR = "encoder"
@@ -36,7 +35,7 @@ class EmbeddingModel(StanceModel):
                 return heads_proba(est, pri, X[test_idx])
 
             held_out = grouped_out_of_fold(fit_predict, Y, list(groups), self.config.threshold_folds)
-            self.thresholds_ = choose_thresholds(Y, held_out, self.config.target_precision)
+            self.set_thresholds(Y, held_out)
         self.estimators_, self.priors_ = fit_heads(X, Y, self.config.C)
         return self
 

@@ -21,7 +21,6 @@ from models.base import StanceModel
 from models.config import TrainConfig
 from models.encoder import configure_cpu_threads, length_sorted_batches, resolve_base_model
 from models.provenance import seed_everything
-from models.thresholds import choose_thresholds
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +129,7 @@ class FinetuneModel(StanceModel):
                     break
         self.model_.load_state_dict(best_state)
         self.model_.eval()
-        self.thresholds_ = choose_thresholds(Y[val_idx], best_val, cfg.target_precision)
+        self.set_thresholds(Y[val_idx], best_val)
         return self
 
     def _fit(self, texts, Y):  # fit() above covers training

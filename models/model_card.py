@@ -28,8 +28,15 @@ def write_model_card(directory: Path, meta: dict) -> None:
     ]
     for entry in data.get("files", []):
         lines.append(f"- file `{entry['path']}` sha256 `{entry['sha256'][:16]}…` rows {entry['rows']}")
-    if meta.get("metrics"):
-        lines += ["", "## Measured", "", "```", meta["metrics"], "```"]
+    held = meta.get("heldout_metrics") or {}
+    if held:
+        lines += ["", f"## Held-out scores at these thresholds ({held['sentences']} training sentences, "
+                      "each predicted by a model that did not see its document)", "",
+                  "| | precision | recall | F1 |", "|---|---|---|---|",
+                  *[f"| {name} | {held[name]['precision']:.3f} | {held[name]['recall']:.3f} | {held[name]['f1']:.3f} |"
+                    for name in (*meta["labels"], "micro", "macro") if name in held],
+                  "", "These come from the training distribution; see the project README for scores on "
+                      "other publishers' text."]
     lines += [
         "",
         "## Training configuration",

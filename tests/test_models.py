@@ -35,7 +35,10 @@ def test_save_load_gives_identical_predictions(tfidf_model, tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(texts), tfidf_model.predict_proba(texts))
     np.testing.assert_array_equal(loaded.thresholds_, tfidf_model.thresholds_)
     assert not list(tmp_path.glob(".m.partial*")), "temporary save directory left behind"
-    assert (tmp_path / "m" / "README.md").read_text().startswith("# diplostance model (tfidf)")
+    card = (tmp_path / "m" / "README.md").read_text()
+    assert card.startswith("# diplostance model (tfidf)")
+    assert "Held-out scores at these thresholds (93 training sentences" in card
+    assert loaded.heldout_metrics_["macro"]["f1"] == tfidf_model.heldout_metrics_["macro"]["f1"] > 0
 
 
 def test_config_records_provenance(tfidf_model, tmp_path):
