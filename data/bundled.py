@@ -5,6 +5,8 @@
   has a label and that each label's text still matches its sentence, so a change to the
   splitter can never silently shift labels onto other sentences.
 - authored: data/authored/*.jsonl, sentences written fresh for the project (issue 4).
+- real: data/real/, real communiqué and UN speech sentences read twice and adjudicated
+  (issue 10; see data.real).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ DATA_DIR = Path(__file__).resolve().parent
 RAW_DIR = DATA_DIR / "raw"
 SEED_ANNOTATIONS = DATA_DIR / "annotations" / "seeds.jsonl"
 AUTHORED_DIR = DATA_DIR / "authored"
+BUNDLED_SOURCES = ("seed", "authored", "real")  # the `source` of every row that ships with the project
 AUTHORED_GROUP_SIZE = 20  # authored rows are grouped in blocks of this size for inner CV splits
 
 
@@ -70,11 +73,15 @@ def load_authored_rows(directory: Path = AUTHORED_DIR) -> list[dict]:
     return rows
 
 
-def load_bundled(include_authored: bool = True) -> list[dict]:
-    """All bundled labelled rows (seeds first), ids checked unique across files."""
+def load_bundled(include_authored: bool = True, include_real: bool = True) -> list[dict]:
+    """All bundled labelled rows (seeds, then authored, then real), ids checked unique across files."""
     rows = load_seed_rows()
     if include_authored:
         rows += load_authored_rows()
+    if include_real:
+        from data.real import load_real_rows
+
+        rows += load_real_rows()
     check_unique_ids(rows)
     return rows
 

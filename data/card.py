@@ -79,8 +79,56 @@ def generated_block(rows: list[dict]) -> str:
               for n, v in ag["labels"].items()],
             "", f"Identical label sets on {ag['exact_match']} of {ag['n']} rows.", "",
         ]
+    real = [r for r in rows if r["source"] == "real"]
+    if real:
+        lines += _real_block(real)
     lines.append(END)
     return "\n".join(lines)
+
+
+def reading_agreement(rows: list[dict]) -> dict:
+    """Cohen's kappa per label between the two independent first readings of the real rows."""
+    from sklearn.metrics import cohen_kappa_score
+
+    out = {"n": len(rows), "labels": {}}
+    for name in LABELS:
+        a = [name in r["reading_a"] for r in rows]
+        b = [name in r["reading_b"] for r in rows]
+        out["labels"][name] = {"kappa": round(float(cohen_kappa_score(a, b)), 3), "a_positive": sum(a),
+                               "b_positive": sum(b), "disagreements": sum(x != y for x, y in zip(a, b))}
+    out["exact_match"] = sum(r["reading_a"] == r["reading_b"] for r in rows)
+    return out
+
+
+def _real_block(real: list[dict]) -> list[str]:
+    from data.real import batch_statuses
+
+    lines = ["### Real sentences, per register and selection stratum", "",
+             *_count_table(real, lambda r: f"{r['register']} / {r.get('stratum') or 'all sentences'}", "register / stratum"), ""]
+    un = [r for r in real if r["register"] == "ungd"]
+    cq = [r for r in real if r["register"] == "communique"]
+    if cq:
+        lines += [f"Communiqués: {len(cq)} sentences from {len({r['doc_id'] for r in cq})} documents "
+                  f"({', '.join(f'{k} {v}' for k, v in sorted(Counter(r['publisher'] for r in cq).items()))}).", ""]
+    if un:
+        lines += [f"UN General Debate: {len(un)} sentences from {len({r['doc_id'] for r in un})} speeches of "
+                  f"{len({r['country'] for r in un})} countries; per session: "
+                  + ", ".join(f"{k} ({2015 + k - 70}) {v}" for k, v in sorted(Counter(r['session'] for r in un).items())) + ".", ""]
+    ag = reading_agreement(real)
+    adjudicated = sum(r["reading_a"] != r["reading_b"] for r in real)
+    audited = sum(1 for r in real if r.get("audited"))
+    lines += [
+        f"### Agreement between the two independent readings of the real sentences ({ag['n']} sentences)", "",
+        "| label | Cohen's kappa | reader A positives | reader B positives | disagreements |", "|---|---|---|---|---|",
+        *[f"| {n} | {v['kappa']:.3f} | {v['a_positive']} | {v['b_positive']} | {v['disagreements']} |"
+          for n, v in ag["labels"].items()],
+        "", f"Identical label sets on {ag['exact_match']} of {ag['n']} sentences; the other {adjudicated} were "
+        f"settled by a third reading, each with a one-line rationale. The label audit changed {audited} labels.", "",
+    ]
+    pending = {k: v for k, v in batch_statuses().items() if v != "labelled"}
+    if pending:
+        lines += ["Pending batches (not yet labelled, not used): " + ", ".join(f"{k} {v}" for k, v in pending.items()), ""]
+    return lines
 
 
 def update_card(rows: list[dict], card: Path = CARD) -> bool:

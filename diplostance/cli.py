@@ -26,14 +26,24 @@ def build_data_cli(args) -> None:
     from data.records import rows_hash, write_jsonl
     from training.train import describe_rows
 
-    rows = load_bundled(include_authored=not args.no_authored)
+    rows = load_bundled(include_authored=not args.no_authored, include_real=not args.no_real)
     out = Path(args.output)
-    fields = ["id", "doc_id", "text", "labels", "source", "register", "boilerplate", "rationale", "start", "end"]
+    fields = ["id", "doc_id", "text", "labels", "source", "register", "boilerplate", "rationale", "start", "end",
+              "sent_idx", "publisher", "url", "date", "country", "session", "year", "stratum", "batch"]
     write_jsonl(rows, out / "bundled.jsonl", fields=fields)
     summary = describe_rows(rows)
     (out / "bundled.summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(f"{len(rows)} labelled sentences (sha256 {rows_hash(rows)[:16]}) -> {out / 'bundled.jsonl'}")
     print(f"positives per label: {summary['label_counts']}; rows per source: {summary['source_counts']}")
+    from data.publish import write_hf_dataset
+
+    parquet = write_hf_dataset(rows, out / "hf", rows_hash(rows))
+    print(f"Hugging Face dataset (Parquet + card) -> {parquet.parent.parent}")
+    from data.real import batch_statuses
+
+    pending = {k: v for k, v in batch_statuses().items() if v != "labelled"}
+    if pending:
+        print(f"{len(pending)} real batches still pending (not used): {', '.join(sorted(pending))}")
     if args.update_card:
         from data.card import CARD, update_card
 
@@ -48,7 +58,7 @@ def train_cli(args) -> None:
     if args.data_weight < 1:
         raise DiplostanceError("--data-weight must be at least 1")
     model = train(config, args.output, data_files=args.data, bundled=not args.no_bundled,
-                  authored=not args.no_authored, data_weight=args.data_weight)
+                  authored=not args.no_authored, real=not args.no_real, data_weight=args.data_weight)
     data = model.training_data_
     print(f"trained {model.arch} on {data['rows']} sentences in {model.training_seconds_}s; saved to {args.output}")
     print("thresholds: " + ", ".join(f"{k}={v:.3f}" for k, v in model.metadata()["thresholds"].items()))
@@ -59,12 +69,15 @@ def evaluate_cli(args) -> None:
 
     if args.cv:
         from data.bundled import load_authored_rows, load_seed_rows
+        from data.real import load_real_rows
         from evaluation.harness import leave_one_article_out
 
         config = _config_from_args(args)
         extra = [] if args.no_authored else load_authored_rows()
-        result = leave_one_article_out(config, load_seed_rows(), extra, n_bootstrap=args.bootstrap, progress=_say)
-        title = f"Leave-one-article-out CV on the seeds ({config.arch}, +{len(extra)} authored training rows)"
+        real = [] if args.no_real else load_real_rows()
+        result = leave_one_article_out(config, load_seed_rows(), extra + real, n_bootstrap=args.bootstrap, progress=_say)
+        title = (f"Leave-one-article-out CV on the seeds ({config.arch}, +{len(extra)} authored "
+                 f"and {len(real)} real training rows)")
     else:
         if not args.model or not args.data:
             raise DiplostanceError("evaluate needs --model DIR and --data FILE, or --cv")
@@ -135,12 +148,13 @@ def notebook_cli(args) -> None:
 
 def ingest_cli(args) -> None:
     from data.records import write_jsonl
-    from diplostance.ingest import prelabel, select
+    from diplostance.ingest import prelabel, read_excluded_ids, select
     from models.registry import load_model
 
+    exclude = read_excluded_ids(args.exclude)
     model = load_model(args.model)
     rows = prelabel(model, args.inputs, args.text_field, args.id_field)
-    chosen = select(rows, args.select, args.n)
+    chosen = select(rows, args.select, args.n, exclude=exclude, seed=args.seed)
     if args.format == "labelstudio":
         from diplostance.labelstudio import to_task
 
@@ -192,6 +206,7 @@ def _add_config_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--base-model", default=None, help="encoder directory or hub id (default: bundled MiniLM)")
     p.add_argument("--epochs", type=int, default=d.epochs, help="finetune: maximum epochs (default: %(default)s)")
     p.add_argument("--no-authored", action="store_true", help="leave the authored sentences out of training")
+    p.add_argument("--no-real", action="store_true", help="leave the real labelled sentences (data/real) out of training")
 
 
 def _config_from_args(args):
@@ -208,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build-data", help="validate the bundled labelled data and write it as one JSONL")
     p.add_argument("--output", default="artifacts/data")
     p.add_argument("--no-authored", action="store_true")
+    p.add_argument("--no-real", action="store_true")
     p.add_argument("--update-card", action="store_true", help="rewrite the counts in data/README.md")
     p.set_defaults(func=build_data_cli)
 
@@ -241,8 +257,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+")
     p.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR)
     p.add_argument("--output", type=Path, required=True)
-    p.add_argument("--select", choices=["uncertain", "diverse", "all"], default="uncertain")
+    p.add_argument("--select", choices=["uncertain", "diverse", "random", "all"], default="uncertain")
     p.add_argument("--n", type=int, default=None, help="how many sentences to select (default: all)")
+    p.add_argument("--exclude", type=Path, action="append", default=[],
+                   help="JSONL file of sentences already labelled or picked (their ids are never selected); repeatable")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random selection")
     p.add_argument("--format", choices=["jsonl", "labelstudio"], default="jsonl")
     p.add_argument("--text-field", default="text")
     p.add_argument("--id-field", default="id")

@@ -6,8 +6,10 @@ Strategies:
 - diverse: N sentences spread across documents and the sentence-embedding space (greedy
   k-center on MiniLM vectors, at most ceil(N / documents) per document while others remain),
   starting from the most uncertain sentence;
+- random: a seeded uniform sample (the stratum that keeps label rates honest);
 - all: every sentence.
-Boilerplate segments (datelines, captions, ...) are never selected by uncertain/diverse.
+Boilerplate segments (datelines, captions, ...) are never selected by random/uncertain/diverse,
+nor are sentences whose id is in ``exclude`` (already labelled or already picked).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from diplostance.inputs import iter_documents
 from diplostance.scoring import iter_sentence_rows, score_rows
 from models.base import StanceModel
 
-STRATEGIES = ("uncertain", "diverse", "all")
+STRATEGIES = ("uncertain", "diverse", "random", "all")
+_ROW_KEYS = ("doc_id", "sent_idx", "text", "labels", "scores", "boilerplate", "start", "end")
 
 
 def prelabel(model: StanceModel, inputs: list[str | Path], text_field="text", id_field="id") -> list[dict]:
@@ -37,8 +40,19 @@ def prelabel(model: StanceModel, inputs: list[str | Path], text_field="text", id
             "labels": row["labels"], "scores": row["scores"],
             "uncertainty": round(1.0 - min(margins), 6),
             "boilerplate": row.get("boilerplate", ""), "source_file": row.get("source_file", ""),
+            "start": row["start"], "end": row["end"],
+            # document metadata (country, date, ...) travels with each sentence
+            **{k: v for k, v in row.items() if k not in _ROW_KEYS and k != "source_file"},
         })
     return rows
+
+
+def select_random(rows: list[dict], n: int, seed: int = 0) -> list[dict]:
+    candidates = [r for r in rows if not r["boilerplate"]]
+    if len(candidates) <= n:
+        return candidates
+    picked = np.random.default_rng(seed).choice(len(candidates), size=n, replace=False)
+    return [candidates[i] for i in sorted(picked)]
 
 
 def select_uncertain(rows: list[dict], n: int) -> list[dict]:
@@ -72,13 +86,16 @@ def select_diverse(rows: list[dict], n: int, embed) -> list[dict]:
     return [candidates[i] for i in chosen]
 
 
-def select(rows: list[dict], strategy: str, n: int | None, embed=None) -> list[dict]:
+def select(rows: list[dict], strategy: str, n: int | None, embed=None, exclude=frozenset(), seed: int = 0) -> list[dict]:
     if strategy not in STRATEGIES:
         raise DiplostanceError(f"unknown selection {strategy!r} (choose from {', '.join(STRATEGIES)})")
+    rows = [r for r in rows if r["id"] not in exclude]
     if strategy == "all" or n is None:
         return rows
     if n <= 0:
         raise DiplostanceError("--n must be positive")
+    if strategy == "random":
+        return select_random(rows, n, seed)
     if strategy == "uncertain":
         return select_uncertain(rows, n)
     if embed is None:
@@ -87,3 +104,25 @@ def select(rows: list[dict], strategy: str, n: int | None, embed=None) -> list[d
         encoder = SentenceEncoder(*resolve_base_model(None))
         embed = encoder.encode
     return select_diverse(rows, n, embed)
+
+
+def read_excluded_ids(paths) -> set[str]:
+    """Ids of sentences already labelled or picked: every `id` in the given JSONL files."""
+    import json
+
+    from data.errors import DataError
+
+    ids: set[str] = set()
+    for path in paths:
+        path = Path(path)
+        if not path.is_file():
+            raise DataError(path, None, "no such file")
+        with path.open(encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    ids.add(str(json.loads(line)["id"]))
+                except (json.JSONDecodeError, KeyError, TypeError):
+                    raise DataError(path, lineno, "expected a JSON object with an 'id'") from None
+    return ids

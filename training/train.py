@@ -6,7 +6,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from data.bundled import load_bundled
+from data.bundled import BUNDLED_SOURCES, load_bundled
 from data.errors import DiplostanceError
 from data.records import check_consistent_labels, check_unique_ids, file_sha256, read_labelled_jsonl, rows_hash
 from evaluation.harness import texts_and_targets
@@ -17,7 +17,8 @@ from training.source_check import check_rows_against_sources
 
 
 def gather_training_rows(
-    data_files: list[str | Path] | None = None, bundled: bool = True, authored: bool = True, data_weight: int = 1
+    data_files: list[str | Path] | None = None, bundled: bool = True, authored: bool = True, data_weight: int = 1,
+    real: bool = True,
 ) -> tuple[list[dict], list[dict]]:
     """(rows, file records) from the bundled data and extra labelled JSONL files.
 
@@ -26,7 +27,7 @@ def gather_training_rows(
     files that many times, so a few hundred sentences from a new source are not drowned by
     thousands of bundled ones (repeats share their document, so they never straddle a split).
     """
-    rows: list[dict] = load_bundled(include_authored=authored) if bundled else []
+    rows: list[dict] = load_bundled(include_authored=authored, include_real=real) if bundled else []
     files = []
     for path in data_files or []:
         file_rows = read_labelled_jsonl(path)
@@ -38,7 +39,7 @@ def gather_training_rows(
     check_consistent_labels(rows)
     check_rows_against_sources(rows)
     if data_weight > 1:
-        extra = [r for r in rows if r["source"] not in ("seed", "authored")]
+        extra = [r for r in rows if r["source"] not in BUNDLED_SOURCES]
         rows += [{**r, "id": f"{r['id']}#repeat{k}"} for k in range(1, data_weight) for r in extra]
     for f in files:
         f["weight"] = data_weight
@@ -68,9 +69,9 @@ def train_model(config: TrainConfig, rows: list[dict], files: list[dict] | None 
 
 def train(
     config: TrainConfig, output_dir: str | Path, data_files=None, bundled: bool = True, authored: bool = True,
-    data_weight: int = 1,
+    data_weight: int = 1, real: bool = True,
 ) -> StanceModel:
-    rows, files = gather_training_rows(data_files, bundled=bundled, authored=authored, data_weight=data_weight)
+    rows, files = gather_training_rows(data_files, bundled=bundled, authored=authored, data_weight=data_weight, real=real)
     model = train_model(config, rows, files)
     model.save(output_dir)
     return model
