@@ -170,6 +170,24 @@ def ingest_cli(args) -> None:
         print("edit the `labels` lists, then: diplostance train --data " + str(args.output))
 
 
+def audit_cli(args) -> None:
+    from data.bundled import load_bundled
+    from data.records import write_jsonl
+    from training.audit import flag_label_issues, out_of_fold_real
+
+    rows = load_bundled()
+    real = [r for r in rows if r["source"] == "real"]
+    if not real:
+        raise DiplostanceError("no labelled real rows to audit (data/real has no complete batch)")
+    other = [r for r in rows if r["source"] != "real"]
+    config = _config_from_args(args)
+    _say(f"out-of-fold {config.arch} probabilities for {len(real)} real rows ({len(other)} other rows train every fold)")
+    flagged = flag_label_issues(real, out_of_fold_real(real, other, config))
+    write_jsonl(flagged[: args.top] if args.top else flagged, args.output)
+    print(f"{len(flagged)} of {len(real)} real rows flagged by cleanlab; "
+          f"{min(len(flagged), args.top or len(flagged))} most suspicious -> {args.output}")
+
+
 def import_labelstudio_cli(args) -> None:
     from data.records import write_jsonl
     from diplostance.labelstudio import read_export
@@ -266,6 +284,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text-field", default="text")
     p.add_argument("--id-field", default="id")
     p.set_defaults(func=ingest_cli)
+
+    p = sub.add_parser("audit", help="flag likely label errors in the real data (out-of-fold model + cleanlab)")
+    _add_config_args(p)
+    p.add_argument("--output", type=Path, default=Path("artifacts/audit/flagged.jsonl"))
+    p.add_argument("--top", type=int, default=None, help="keep only the N most suspicious rows")
+    p.set_defaults(func=audit_cli)
 
     p = sub.add_parser("import-labelstudio", help="read a Label Studio JSON export into labelled JSONL")
     p.add_argument("export", type=Path)

@@ -45,6 +45,6 @@ def run_cli(*args, cwd):
 def seed_tfidf_model(tmp_path_factory):
     """A tfidf model trained through the CLI on the seed articles only (fast), shared by tests."""
     tmp = tmp_path_factory.mktemp("seed-tfidf")
-    r = run_cli("train", "--arch", "tfidf", "--no-authored", "--output", tmp / "model", cwd=tmp)
+    r = run_cli("train", "--arch", "tfidf", "--no-authored", "--no-real", "--output", tmp / "model", cwd=tmp)
     assert r.returncode == 0, r.stderr
     return tmp / "model"

@@ -95,7 +95,7 @@ def test_train_with_data_records_provenance_and_rejects_bad_files(seed_model, tm
         {"id": "n:1", "text": "Chile will open a lithium research institute in Antofagasta.", "labels": ["commitment", "project_pledge"]},
         {"id": "n:2", "text": "The envoy arrived in Santiago.", "labels": []},
     ])
-    r = run("train", "--arch", "tfidf", "--no-authored", "--data", good, "--output", tmp_path / "new", cwd=tmp_path)
+    r = run("train", "--arch", "tfidf", "--no-authored", "--no-real", "--data", good, "--output", tmp_path / "new", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     meta = json.loads((tmp_path / "new" / "config.json").read_text())["diplostance"]["training_data"]
     assert meta["source_counts"] == {"seed": 93, "new": 2}
@@ -106,7 +106,7 @@ def test_train_with_data_records_provenance_and_rejects_bad_files(seed_model, tm
     conflict = write_jsonl(tmp_path / "conflict.jsonl", [
         {"id": "c:1", "text": "The envoy arrived in Santiago.", "labels": ["commitment"]},
     ])
-    r = run("train", "--arch", "tfidf", "--no-authored", "--data", good, "--data", conflict, "--output",
+    r = run("train", "--arch", "tfidf", "--no-authored", "--no-real", "--data", good, "--data", conflict, "--output",
             tmp_path / "bad", cwd=tmp_path)
     assert r.returncode == 2 and "conflict.jsonl:1: conflicting labels" in r.stderr
     assert not (tmp_path / "bad").exists()
@@ -143,7 +143,7 @@ def test_loop_end_to_end_on_real_communiques(require_corpus, seed_model, tmp_pat
     for p in picked:
         p["labels"] = sorted(set(p["labels"]) ^ {"commitment"})
     write_jsonl(tmp_path / "edited.jsonl", picked)
-    r = run("train", "--arch", "tfidf", "--no-authored", "--data", tmp_path / "edited.jsonl", "--output",
+    r = run("train", "--arch", "tfidf", "--no-authored", "--no-real", "--data", tmp_path / "edited.jsonl", "--output",
             tmp_path / "retrained", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     r = run("compare", seed_model, tmp_path / "retrained", "--data", tmp_path / "edited.jsonl",
@@ -161,7 +161,7 @@ def test_edited_text_that_no_longer_matches_its_id_is_rejected(seed_model, tmp_p
     rows = [json.loads(line) for line in (tmp_path / "picked.jsonl").read_text().splitlines()]
     rows[1]["text"] = "The minister stayed until Monday."  # edited in a text editor by mistake
     write_jsonl(tmp_path / "edited.jsonl", rows)
-    r = run("train", "--arch", "tfidf", "--no-authored", "--data", tmp_path / "edited.jsonl", "--output",
+    r = run("train", "--arch", "tfidf", "--no-authored", "--no-real", "--data", tmp_path / "edited.jsonl", "--output",
             tmp_path / "m", cwd=tmp_path)
     assert r.returncode == 2
     assert "edited.jsonl:2: text of brief:001 no longer matches sentence 1 of brief" in r.stderr

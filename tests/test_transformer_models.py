@@ -12,7 +12,7 @@ from evaluation.harness import texts_and_targets
 from models.config import TrainConfig
 from models.registry import build_model, load_model
 
-ROWS = load_bundled(include_authored=False)
+ROWS = load_bundled(include_authored=False, include_real=False)
 
 
 @pytest.fixture(scope="session")
