@@ -37,7 +37,7 @@ notebook: $(STAMP)
 
 # Every arch on seeds only and seeds + authored, on the seed CV and the dev set (slow: ~1 h on 2 cores).
 compare: $(STAMP)
-	$(BIN)/diplostance compare-archs $(if $(wildcard $(DEV)),--dev $(DEV)) --output artifacts/selection
+	$(BIN)/diplostance select-arch $(if $(wildcard $(DEV)),--dev $(DEV)) --output artifacts/selection
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -8,14 +8,6 @@ LABELS: tuple[str, ...] = ("commitment", "support_declaration", "project_pledge"
 LABEL_TO_INDEX: dict[str, int] = {name: i for i, name in enumerate(LABELS)}
 
 
-def to_multi_hot(labels: list[str]) -> list[int]:
-    """["project_pledge", "commitment"] -> [1, 0, 1] (order of LABELS)."""
-    row = [0] * len(LABELS)
-    for name in labels:
-        row[LABEL_TO_INDEX[name]] = 1
-    return row
-
-
 def from_multi_hot(row) -> list[str]:
     """[1, 0, 1] -> ["commitment", "project_pledge"]."""
     return [name for name, on in zip(LABELS, row) if on]

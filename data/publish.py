@@ -12,6 +12,7 @@ from pathlib import Path
 
 from datasets import ClassLabel, Dataset, Features, List, Value
 
+from data.atomic import atomic_path, write_text_atomic
 from data.labels import LABELS
 
 STRING_COLUMNS = ("id", "doc_id", "text", "source", "register", "boilerplate", "rationale",
@@ -94,11 +95,10 @@ def write_hf_dataset(rows: list[dict], out_dir: str | Path, sha: str) -> Path:
     out_dir = Path(out_dir)
     (out_dir / "data").mkdir(parents=True, exist_ok=True)
     target = out_dir / "data" / "train-00000-of-00001.parquet"
-    tmp = target.with_name(target.name + ".partial")
-    to_publish_dataset(rows).to_parquet(str(tmp))
-    tmp.replace(target)
+    with atomic_path(target) as tmp:
+        to_publish_dataset(rows).to_parquet(str(tmp))
     by_source = ", ".join(f"{k} {v}" for k, v in sorted(Counter(r["source"] for r in rows).items()))
-    (out_dir / "README.md").write_text(CARD_TEMPLATE.format(
+    write_text_atomic(out_dir / "README.md", CARD_TEMPLATE.format(
         labels=", ".join(LABELS), n=len(rows), by_source=by_source, sha=sha, path=out_dir))
-    (out_dir / "features.json").write_text(json.dumps(FEATURES.to_dict(), indent=1) + "\n")
+    write_text_atomic(out_dir / "features.json", json.dumps(FEATURES.to_dict(), indent=1) + "\n")
     return target

@@ -15,23 +15,21 @@ import hashlib
 import json
 from pathlib import Path
 
-from datasets import ClassLabel, Dataset, Features, List, Value
+import numpy as np
 
 from data.errors import DataError
 from data.labels import LABELS
 
 STRING_FIELDS = ("id", "doc_id", "text", "source", "register", "boilerplate", "rationale")
-FEATURES = Features(
-    {
-        "id": Value("string"),
-        "doc_id": Value("string"),
-        "text": Value("string"),
-        "labels": List(ClassLabel(names=list(LABELS))),
-        "source": Value("string"),
-        "register": Value("string"),
-        "boilerplate": Value("string"),
-    }
-)
+DATASET_COLUMNS = ("id", "doc_id", "text", "labels", "source", "register", "boilerplate")
+
+
+def dataset_features():
+    """Explicit `datasets.Features` of the training view (labels: a list of ClassLabel)."""
+    from datasets import ClassLabel, Features, List, Value
+
+    return Features({name: List(ClassLabel(names=list(LABELS))) if name == "labels" else Value("string")
+                     for name in DATASET_COLUMNS})
 
 
 def parse_labelled_line(line: str, path, lineno: int, default_source: str) -> dict:
@@ -110,6 +108,23 @@ def check_unique_ids(rows: list[dict]) -> None:
         first[row["id"]] = row["where"]
 
 
+def multi_hot(label_lists) -> np.ndarray:
+    """Label-name lists -> (N, K) 0/1 matrix in the column order of LABELS (the one place
+    that builds label matrices; sklearn's MultiLabelBinarizer with the fixed class order).
+
+    >>> multi_hot([["project_pledge", "commitment"], []]).tolist()
+    [[1, 0, 1], [0, 0, 0]]
+    """
+    from sklearn.preprocessing import MultiLabelBinarizer
+
+    return MultiLabelBinarizer(classes=list(LABELS)).fit_transform(label_lists).astype(int).reshape(-1, len(LABELS))
+
+
+def texts_and_targets(rows: list[dict]) -> tuple[list[str], np.ndarray, list[str]]:
+    """rows -> (texts, Y of shape (N, K), groups = document ids)."""
+    return [r["text"] for r in rows], multi_hot([r["labels"] for r in rows]), [r["doc_id"] for r in rows]
+
+
 def rows_hash(rows: list[dict]) -> str:
     """sha256 over (id, text, labels) of the rows in order: the training-data fingerprint."""
     h = hashlib.sha256()
@@ -127,22 +142,22 @@ def file_sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def to_dataset(rows: list[dict]) -> Dataset:
-    """Rows -> datasets.Dataset with explicit FEATURES (labels as a list of ClassLabel)."""
-    columns = {name: [row[name] for row in rows] for name in FEATURES}
-    return Dataset.from_dict(columns, features=FEATURES)
+def to_dataset(rows: list[dict]):
+    """Rows -> datasets.Dataset with explicit features (labels as a list of ClassLabel)."""
+    from datasets import Dataset
+
+    columns = {name: [row[name] for row in rows] for name in DATASET_COLUMNS}
+    return Dataset.from_dict(columns, features=dataset_features())
 
 
 def write_jsonl(rows, path: str | Path, fields=None) -> None:
     """Write rows atomically: a temporary file renamed into place when complete."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")
-    with tmp.open("w", encoding="utf-8") as fh:
+    from data.atomic import atomic_path
+
+    with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8") as fh:
         for row in rows:
             obj = {k: row[k] for k in fields if k in row} if fields else row
             fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
-    tmp.replace(path)
 
 
 def check_consistent_labels(rows: list[dict]) -> None:

@@ -21,8 +21,8 @@ import numpy as np
 
 from data.errors import DiplostanceError
 from data.labels import LABELS
-from diplostance.inputs import iter_documents
-from diplostance.scoring import iter_sentence_rows, score_rows
+from data.documents import iter_documents, iter_sentence_rows
+from diplostance.engines import score_rows
 from models.base import StanceModel
 
 STRATEGIES = ("uncertain", "diverse", "random", "all")

@@ -9,6 +9,7 @@ import json
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from data.atomic import atomic_path
 from data.errors import DiplostanceError
 from data.labels import LABELS
 
@@ -75,7 +76,12 @@ def finalize(spool: Path, output: Path) -> None:
         return
     meta_types = _column_types(spool)
     columns = [*CORE_COLUMNS, *(f"score_{n}" for n in LABELS), *sorted(meta_types)]
-    tmp = output.with_name(output.name + ".converting")
+    with atomic_path(output) as tmp:
+        _convert(spool, tmp, fmt, columns, meta_types)
+    spool.unlink()
+
+
+def _convert(spool: Path, tmp: Path, fmt: str, columns: list[str], meta_types: dict) -> None:
     if fmt == ".csv":
         with tmp.open("w", encoding="utf-8", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
@@ -105,8 +111,6 @@ def finalize(spool: Path, output: Path) -> None:
                     batch = []
             if batch:
                 writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-    tmp.replace(output)
-    spool.unlink()
 
 
 def write_summary(spool_or_output_rows, path: Path) -> int:
@@ -117,17 +121,15 @@ def write_summary(spool_or_output_rows, path: Path) -> int:
         c["sentences"] += 1
         c.update(row["labels"])
     records = [{"doc_id": d, "sentences": c["sentences"], **{n: c[n] for n in LABELS}} for d, c in per_doc.items()]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")
-    if path.suffix == ".csv":
-        with tmp.open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=["doc_id", "sentences", *LABELS])
-            writer.writeheader()
-            writer.writerows(records)
-    elif path.suffix == ".jsonl":
-        tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
-    else:
+    if path.suffix not in (".csv", ".jsonl"):
         raise DiplostanceError(f"{path}: summary must end in .csv or .jsonl")
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        if path.suffix == ".csv":
+            with tmp.open("w", encoding="utf-8", newline="") as fh:
+                writer = csv.DictWriter(fh, fieldnames=["doc_id", "sentences", *LABELS])
+                writer.writeheader()
+                writer.writerows(records)
+        else:
+            tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
     return len(records)
 

@@ -21,12 +21,12 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
+from data.atomic import write_text_atomic
 from data.errors import DiplostanceError
 from data.labels import LABELS
-from data.splitting import split_document
-from diplostance.inputs import Document, InputProblem, count_units, discover, read_units
+from data.documents import Document, InputProblem, count_units, discover, read_units
+from diplostance.engines import LocalEngine
 from diplostance.outputs import finalize, iter_spool, output_format, write_summary
 from models.base import StanceModel
 
@@ -47,53 +47,7 @@ class ScoreOptions:
     summary_path: Path | None = None
     engine: str = "local"  # local | ray
     address: str | None = None  # ray cluster address; None = local Ray
-
-
-def iter_sentence_rows(documents: Iterable[Document], split: bool = True) -> Iterator[dict]:
-    for doc in documents:
-        if not split:
-            yield {"doc_id": doc.doc_id, "sent_idx": 0, "start": 0, "end": len(doc.text), "text": doc.text.strip(),
-                   "boilerplate": "", **doc.meta}
-            continue
-        for s in split_document(doc.text, doc.doc_id):
-            yield {"doc_id": doc.doc_id, "sent_idx": s.sent_idx, "start": s.start, "end": s.end, "text": s.text,
-                   "boilerplate": s.boilerplate or "", **doc.meta}
-
-
-def label_rows(rows: list[dict], P, thresholds) -> list[dict]:
-    """Attach scores {label: p} and labels [names] to sentence rows, given P of shape (N, K)."""
-    for row, p in zip(rows, P):
-        row["scores"] = {name: round(float(v), 6) for name, v in zip(LABELS, p)}
-        row["labels"] = [name for name, v, t in zip(LABELS, p, thresholds) if v >= t]
-    return rows
-
-
-def score_rows(model: StanceModel, rows: Iterable[dict], batch_size: int = 512) -> Iterator[dict]:
-    """Add `scores` and `labels` to each sentence row, a batch at a time."""
-    batch: list[dict] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == batch_size:
-            yield from label_rows(batch, model.predict_proba([r["text"] for r in batch]), model.thresholds_)
-            batch = []
-    if batch:
-        yield from label_rows(batch, model.predict_proba([r["text"] for r in batch]), model.thresholds_)
-
-
-class LocalEngine:
-    def __init__(self, model: StanceModel, options: ScoreOptions):
-        self.model, self.options = model, options
-        if hasattr(model.config, "batch_size"):
-            model.config = model.config.replace(batch_size=options.batch_size)
-
-    def score_group(self, documents: list[Document]) -> list[dict]:
-        rows = list(iter_sentence_rows(documents, self.options.split))
-        if not rows:
-            return []
-        return label_rows(rows, self.model.predict_proba([r["text"] for r in rows]), self.model.thresholds_)
-
-    def close(self):
-        pass
+    runtime: str = "torch"  # inference runtime of the model (finetune: torch, onnx, onnx-fp32)
 
 
 # ---- run state --------------------------------------------------------------------------
@@ -116,6 +70,7 @@ class _Paths:
 def _fingerprint(model_dir: str, files: list[Path], options: ScoreOptions) -> str:
     h = hashlib.sha256()
     h.update(str(model_dir).encode())
+    h.update(options.runtime.encode())
     for f in files:
         st = f.stat()
         h.update(f"{f}:{st.st_size}:{int(st.st_mtime)}".encode())
@@ -124,9 +79,7 @@ def _fingerprint(model_dir: str, files: list[Path], options: ScoreOptions) -> st
 
 
 def _write_checkpoint(paths: _Paths, state: dict) -> None:
-    tmp = paths.checkpoint.with_name(paths.checkpoint.name + ".tmp")
-    tmp.write_text(json.dumps(state))
-    tmp.replace(paths.checkpoint)
+    write_text_atomic(paths.checkpoint, json.dumps(state))
 
 
 def _truncate(path: Path, size: int) -> None:
@@ -189,7 +142,7 @@ def score_archive(model: StanceModel, model_dir: str, inputs: list[str | Path], 
         paths.errors_partial.unlink(missing_ok=True)
         _write_checkpoint(paths, state)
 
-    engine = _make_engine(model, model_dir, options)
+    engine = make_engine(model, model_dir, options)
     group_target = max(options.group_sentences, getattr(engine, "window_sentences", 0))
     progress = _Progress(count_units(files), state["units_done"], options.quiet)
     units = read_units(files, options.text_field, options.id_field)
@@ -256,12 +209,12 @@ def _flush_group(engine, group, group_units, spool, errors, state, paths, progre
     progress.update(group_units, len(rows))
 
 
-def _make_engine(model, model_dir, options):
+def make_engine(model: StanceModel, model_dir: str, options: ScoreOptions):
+    """The engine named by ``options.engine``."""
     if options.engine == "local":
-        return LocalEngine(model, options)
+        return LocalEngine(model, options.split, options.batch_size)
     if options.engine == "ray":
         from diplostance.ray_engine import RayEngine
 
-        return RayEngine(model_dir, options)
+        return RayEngine(model_dir, options.split, options.batch_size, options.runtime, options.address)
     raise DiplostanceError(f"unknown engine {options.engine!r} (local or ray)")
-

@@ -6,51 +6,20 @@ metric of its own.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from data.errors import DiplostanceError
-from data.labels import LABELS, to_multi_hot
+from data.labels import LABELS
+from evaluation.harness import EvalResult
 
 
-@dataclass
-class EvalRun:
-    directory: Path
-    report: dict
-    predictions: list[dict]
-
-    @property
-    def gold(self) -> np.ndarray:
-        return np.array([to_multi_hot(p["gold"]) for p in self.predictions]).reshape(-1, len(LABELS))
-
-    @property
-    def scores(self) -> np.ndarray:
-        return np.array([[p["scores"][n] for n in LABELS] for p in self.predictions]).reshape(-1, len(LABELS))
-
-    @property
-    def predicted(self) -> np.ndarray:
-        return np.array([to_multi_hot(p["predicted"]) for p in self.predictions]).reshape(-1, len(LABELS))
-
-    def thresholds(self) -> dict[str, float]:
-        """The run's thresholds; for CV (one set per fold) their mean, for display only."""
-        t = self.report["thresholds"]
-        if isinstance(t, list):
-            return {n: float(np.mean([fold[n] for fold in t])) for n in LABELS}
-        return t
-
-
-def load_run(directory: str | Path) -> EvalRun:
-    directory = Path(directory)
-    report_path, pred_path = directory / "report.json", directory / "predictions.jsonl"
-    if not report_path.is_file() or not pred_path.is_file():
-        raise DiplostanceError(f"{directory}: not an evaluation directory (needs report.json and predictions.jsonl)")
-    predictions = [json.loads(line) for line in pred_path.read_text().splitlines() if line.strip()]
-    return EvalRun(directory, json.loads(report_path.read_text()), predictions)
+def load_run(directory: str | Path) -> EvalResult:
+    """The evaluation saved in `directory` (see evaluation.harness.EvalResult.save)."""
+    return EvalResult.load(directory)
 
 
 def latest_run(root: str | Path = "artifacts/eval") -> Path:
@@ -61,7 +30,7 @@ def latest_run(root: str | Path = "artifacts/eval") -> Path:
     return reports[-1].parent
 
 
-def metrics_table(run: EvalRun) -> list[dict]:
+def metrics_table(run: EvalResult) -> list[dict]:
     """Rows of the report's per-category table (precision/recall/F1 with CIs, support)."""
     rows = run.report["metrics"]["rows"]
     return [
@@ -72,11 +41,11 @@ def metrics_table(run: EvalRun) -> list[dict]:
     ]
 
 
-def confusion_table(run: EvalRun) -> list[dict]:
+def confusion_table(run: EvalResult) -> list[dict]:
     return [{"category": n, **run.report["metrics"]["rows"][n]["confusion"]} for n in LABELS]
 
 
-def pr_curve(run: EvalRun, label: str) -> dict:
+def pr_curve(run: EvalResult, label: str) -> dict:
     """Precision-recall curve of one label and the point at the run's threshold."""
     from sklearn.metrics import average_precision_score, precision_recall_curve
 
@@ -85,12 +54,12 @@ def pr_curve(run: EvalRun, label: str) -> dict:
     precision, recall, _ = precision_recall_curve(y, s)
     pred = run.predicted[:, k].astype(bool)
     tp = int((pred & (y == 1)).sum())
-    at = {"precision": tp / max(pred.sum(), 1), "recall": tp / max(y.sum(), 1), "threshold": run.thresholds()[label]}
+    at = {"precision": tp / max(pred.sum(), 1), "recall": tp / max(y.sum(), 1), "threshold": run.mean_thresholds()[label]}
     return {"precision": precision, "recall": recall, "at_threshold": at,
             "average_precision": float(average_precision_score(y, s)) if y.any() else float("nan")}
 
 
-def reliability(run: EvalRun, label: str, n_bins: int = 10) -> dict:
+def reliability(run: EvalResult, label: str, n_bins: int = 10) -> dict:
     """Calibration: mean predicted probability vs observed positive rate in equal-width bins,
     plus the expected calibration error (weighted mean gap)."""
     k = LABELS.index(label)
@@ -108,7 +77,7 @@ def reliability(run: EvalRun, label: str, n_bins: int = 10) -> dict:
     return {"mean_predicted": mean_pred, "observed_rate": observed, "counts": counts, "ece": ece}
 
 
-def errors(run: EvalRun, label: str, kind: str) -> list[dict]:
+def errors(run: EvalResult, label: str, kind: str) -> list[dict]:
     """False positives (kind='fp', most confident first) or false negatives ('fn', least)."""
     out = []
     for p in run.predictions:
@@ -126,7 +95,7 @@ def publisher_of(doc_id: str) -> str:
     return "xinhua (seed)" if re.match(r"^\d{3}_[0-9a-f]{16}$", doc_id) else doc_id
 
 
-def errors_by_group(run: EvalRun, key=lambda p: p["doc_id"]) -> list[dict]:
+def errors_by_group(run: EvalResult, key=lambda p: p["doc_id"]) -> list[dict]:
     """Per group (document by default; pass key=lambda p: publisher_of(p['doc_id'])): sentence
     count and false positives / false negatives summed over labels."""
     table: dict[str, Counter] = {}
@@ -145,7 +114,7 @@ def _ngrams(text: str, n_max: int = 2) -> set[str]:
     return {" ".join(words[i : i + n]) for n in range(1, n_max + 1) for i in range(len(words) - n + 1)}
 
 
-def false_positive_phrases(run: EvalRun, label: str, top: int = 15, min_count: int = 2) -> list[dict]:
+def false_positive_phrases(run: EvalResult, label: str, top: int = 15, min_count: int = 2) -> list[dict]:
     """Words and bigrams over-represented in the label's false positives compared with the
     true negatives (smoothed log-odds ratio), i.e. what pulls the model into the error."""
     k = LABELS.index(label)
@@ -166,7 +135,7 @@ def false_positive_phrases(run: EvalRun, label: str, top: int = 15, min_count: i
     return sorted(rows, key=lambda r: -r["log_odds"])[:top]
 
 
-def disagreements(run_a: EvalRun, run_b: EvalRun) -> list[dict]:
+def disagreements(run_a: EvalResult, run_b: EvalResult) -> list[dict]:
     """Sentences (matched by id) on which two runs predict different label sets."""
     b_by_id = {p["id"]: p for p in run_b.predictions}
     out = []

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
-from data.labels import LABELS, from_multi_hot, to_multi_hot
+from data.atomic import write_text_atomic
+from data.errors import DiplostanceError
+from data.labels import LABELS, from_multi_hot
+from data.records import multi_hot, texts_and_targets, write_jsonl
 from evaluation.metrics import compute_metrics
 from models.base import StanceModel
 from models.config import TrainConfig
+from models.provenance import library_versions
 from models.registry import build_model
 
 
 @dataclass
 class EvalResult:
-    """Gold and predicted matrices (N, K) for `rows`, with scores and computed metrics."""
+    """One evaluation: gold and predicted matrices (N, K) for `rows`, with scores, thresholds
+    and computed metrics. It saves itself to a directory (report.json, report.md,
+    predictions.jsonl) and loads back from one, for the notebook and for comparisons."""
 
     rows: list[dict]
     scores: np.ndarray
@@ -24,10 +33,59 @@ class EvalResult:
     thresholds: dict[str, float] | list[dict[str, float]]
     metrics: dict = field(default_factory=dict)
     info: dict = field(default_factory=dict)
+    title: str = ""
+    directory: Path | None = None
 
     @property
     def gold(self) -> np.ndarray:
-        return np.array([to_multi_hot(r["labels"]) for r in self.rows], dtype=int).reshape(-1, len(LABELS))
+        return multi_hot([r["labels"] for r in self.rows])
+
+    @property
+    def report(self) -> dict:
+        return {"title": self.title, **self.info, "n_sentences": len(self.rows), "thresholds": self.thresholds,
+                "metrics": self.metrics, "library_versions": self.info.get("library_versions") or library_versions()}
+
+    @cached_property
+    def predictions(self) -> list[dict]:
+        return self.prediction_rows()
+
+    def mean_thresholds(self) -> dict[str, float]:
+        """The run's thresholds; for CV (one set per fold) their mean, for display only."""
+        if isinstance(self.thresholds, list):
+            return {n: float(np.mean([fold[n] for fold in self.thresholds])) for n in LABELS}
+        return self.thresholds
+
+    def save(self, out_dir: str | Path, title: str | None = None) -> Path:
+        """Write report.json, report.md and predictions.jsonl; report.json is written last,
+        so its presence marks a complete run."""
+        from evaluation.report import format_confusion, format_table
+
+        out_dir = Path(out_dir)
+        self.title = title if title is not None else self.title
+        self.info.setdefault("library_versions", library_versions())
+        write_jsonl(self.prediction_rows(), out_dir / "predictions.jsonl")
+        md = [f"# {self.title}", "",
+              f"{len(self.rows)} sentences; {self.metrics['n_bootstrap']} bootstrap resamples of sentences for the intervals.",
+              "", format_table(self.metrics), "", "Per-label confusion counts:", "", format_confusion(self.metrics), ""]
+        write_text_atomic(out_dir / "report.md", "\n".join(md))
+        write_text_atomic(out_dir / "report.json", json.dumps(self.report, indent=2, ensure_ascii=False) + "\n")
+        self.directory = out_dir
+        return out_dir
+
+    @classmethod
+    def load(cls, directory: str | Path) -> "EvalResult":
+        directory = Path(directory)
+        report_path, pred_path = directory / "report.json", directory / "predictions.jsonl"
+        if not report_path.is_file() or not pred_path.is_file():
+            raise DiplostanceError(f"{directory}: not an evaluation directory (needs report.json and predictions.jsonl)")
+        report = json.loads(report_path.read_text())
+        preds = [json.loads(line) for line in pred_path.read_text().splitlines() if line.strip()]
+        rows = [{"id": p["id"], "doc_id": p["doc_id"], "source": p.get("source", ""), "text": p["text"],
+                 "labels": p["gold"], **({"fold": p["fold"]} if "fold" in p else {})} for p in preds]
+        scores = np.array([[p["scores"][n] for n in LABELS] for p in preds]).reshape(-1, len(LABELS))
+        info = {k: v for k, v in report.items() if k not in ("title", "n_sentences", "thresholds", "metrics")}
+        return cls(rows, scores, multi_hot([p["predicted"] for p in preds]), report["thresholds"],
+                   report["metrics"], info, report.get("title", ""), directory)
 
     def prediction_rows(self) -> list[dict]:
         out = []
@@ -45,13 +103,6 @@ class EvalResult:
                 }
             )
         return out
-
-
-def texts_and_targets(rows: list[dict]) -> tuple[list[str], np.ndarray, list[str]]:
-    """rows -> (texts, Y of shape (N, K), groups)."""
-    texts = [r["text"] for r in rows]
-    Y = np.array([to_multi_hot(r["labels"]) for r in rows], dtype=int).reshape(-1, len(LABELS))
-    return texts, Y, [r["doc_id"] for r in rows]
 
 
 def evaluate_model(model: StanceModel, rows: list[dict], n_bootstrap: int = 1000, seed: int = 0) -> EvalResult:

@@ -30,7 +30,8 @@ from data.bundled import load_authored_rows, load_seed_rows
 from data.labels import LABELS
 from data.real import load_real_rows
 from data.records import read_labelled_jsonl, rows_hash
-from evaluation.harness import EvalResult, evaluate_model, texts_and_targets
+from data.records import texts_and_targets
+from evaluation.harness import EvalResult, evaluate_model
 from evaluation.metrics import compute_metrics
 from models.config import TrainConfig
 from models.provenance import library_versions

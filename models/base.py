@@ -23,72 +23,71 @@ from data.errors import DiplostanceError
 from data.labels import LABELS
 from models.config import TrainConfig
 from models.provenance import library_versions, seed_everything
-from models.thresholds import DEFAULT_THRESHOLD, choose_thresholds
+from models.thresholds import choose_thresholds
 
 CONFIG_FILE = "config.json"
 
 
 class StanceModel(ABC):
+    """The template every arch follows.
+
+    ``fit`` seeds, calls the arch's one hook ``_fit`` (which trains on every row and returns
+    held-out (Y, P): rows predicted by a model that never saw their document), and chooses
+    the per-label thresholds from those held-out predictions. A model has ``thresholds_``
+    only once it is fitted or loaded.
+    """
+
     arch: ClassVar[str]
+    runtimes: ClassVar[tuple[str, ...]] = ("torch",)  # inference backends; the first is the default
 
     def __init__(self, config: TrainConfig | None = None):
         self.config = config or TrainConfig(arch=self.arch)
-        self.thresholds_ = np.full(len(LABELS), DEFAULT_THRESHOLD)
         self.training_data_: dict = {}
         self.training_seconds_: float | None = None
+        self.heldout_: tuple[np.ndarray, np.ndarray] | None = None  # (Y, P) behind the thresholds
         self.heldout_metrics_: dict = {}
 
     # ---- training -------------------------------------------------------------------
     def fit(self, texts: Sequence[str], Y: np.ndarray, groups: Sequence[str] | None = None) -> "StanceModel":
-        """texts: N strings; Y: (N, K) 0/1; groups: N document ids (no document is split
-        between the fitting and the held-out side when thresholds are chosen)."""
-        texts, Y = list(texts), np.asarray(Y, dtype=int)
+        """texts: N strings; Y: (N, K) 0/1; groups: N document ids. No document is on both
+        sides of a held-out split; without groups every sentence is its own document."""
+        texts, Y = list(texts), np.asarray(Y, dtype=int).reshape(len(texts), len(LABELS))
+        groups = [str(g) for g in groups] if groups is not None else [f"sentence-{i}" for i in range(len(texts))]
+        if len(groups) != len(texts):
+            raise ValueError(f"{len(groups)} groups for {len(texts)} texts")
+        if len(set(groups)) < 2:
+            raise DiplostanceError("choosing thresholds on held-out data needs rows from at least two documents")
         seed_everything(self.config.seed)
-        if groups is not None and len(set(groups)) >= 2:
-            held_out = self.out_of_fold_proba(texts, Y, list(groups))
-            self.set_thresholds(Y, held_out)
-        seed_everything(self.config.seed)
-        self._fit(texts, Y)
+        Y_held, P_held = self._fit(texts, Y, groups)
+        self.heldout_ = (np.asarray(Y_held, dtype=int), np.asarray(P_held, dtype=float))
+        self.thresholds_ = choose_thresholds(*self.heldout_, self.config.target_precision)
         return self
 
-    def set_thresholds(self, Y: np.ndarray, held_out: np.ndarray) -> None:
-        """Choose per-label thresholds from held-out probabilities (N, K) and keep the
-        held-out precision/recall/F1 they give, for the model card."""
-        self.thresholds_ = choose_thresholds(Y, held_out, self.config.target_precision)
-        from evaluation.metrics import point_metrics
-
-        self.heldout_metrics_ = {
-            "sentences": int(len(Y)),
-            **point_metrics(np.asarray(Y, bool), held_out >= self.thresholds_),
-        }
-
-    def out_of_fold_proba(self, texts: list[str], Y: np.ndarray, groups: list[str]) -> np.ndarray:
-        """(N, K) probabilities, each row predicted by a model that never saw its document."""
-
-        def fit_predict(train_idx, test_idx):
-            fold = type(self)(self.config)
-            fold._fit([texts[i] for i in train_idx], Y[train_idx])
-            return fold._predict_proba([texts[i] for i in test_idx])
-
-        return grouped_out_of_fold(fit_predict, Y, groups, self.config.threshold_folds)
+    @abstractmethod
+    def _fit(self, texts: list[str], Y: np.ndarray, groups: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Train on all rows; return held-out (Y, P) for choosing thresholds."""
 
     @abstractmethod
-    def _fit(self, texts: list[str], Y: np.ndarray) -> None: ...
-
-    @abstractmethod
-    def _predict_proba(self, texts: list[str]) -> np.ndarray: ...
+    def _predict_proba(self, texts: list[str], batch_size: int) -> np.ndarray: ...
 
     # ---- inference ------------------------------------------------------------------
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """(N, K) probabilities in [0, 1]; column k is LABELS[k]."""
+    @property
+    def is_fitted(self) -> bool:
+        return hasattr(self, "thresholds_")
+
+    def predict_proba(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
+        """(N, K) probabilities in [0, 1]; column k is LABELS[k]. ``batch_size``: sentences
+        per forward pass (default: the model's configured batch size)."""
+        if not self.is_fitted:
+            raise DiplostanceError(f"this {self.arch} model is not fitted: call fit() or load a saved model")
         texts = list(texts)
         if not texts:
             return np.zeros((0, len(LABELS)))
-        return np.asarray(self._predict_proba(texts), dtype=float)
+        return np.asarray(self._predict_proba(texts, batch_size or self.config.batch_size), dtype=float)
 
-    def predict(self, texts: Sequence[str]) -> np.ndarray:
+    def predict(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
         """(N, K) 0/1 decisions: probability >= the label's threshold."""
-        return (self.predict_proba(texts) >= self.thresholds_).astype(int)
+        return (self.predict_proba(texts, batch_size) >= self.thresholds_).astype(int)
 
     # ---- persistence ----------------------------------------------------------------
     @abstractmethod
@@ -96,7 +95,7 @@ class StanceModel(ABC):
 
     @classmethod
     @abstractmethod
-    def _load_weights(cls, directory: Path, config: TrainConfig) -> "StanceModel": ...
+    def _load_weights(cls, directory: Path, config: TrainConfig, runtime: str) -> "StanceModel": ...
 
     def metadata(self) -> dict:
         return {
@@ -131,10 +130,15 @@ class StanceModel(ABC):
         return directory
 
     @classmethod
-    def load(cls, directory: str | Path) -> "StanceModel":
+    def load(cls, directory: str | Path, runtime: str = "torch") -> "StanceModel":
+        """Load a saved model. ``runtime`` selects the inference backend of archs that have
+        several (finetune: torch, onnx, onnx-fp32); other archs take only the default."""
         directory = Path(directory)
         meta = read_model_metadata(directory)
-        model = cls._load_weights(directory, TrainConfig.from_dict(meta["training_config"]))
+        if runtime not in cls.runtimes:
+            raise DiplostanceError(f"--runtime {runtime} does not apply to {cls.arch} models "
+                                   f"(available: {', '.join(cls.runtimes)})")
+        model = cls._load_weights(directory, TrainConfig.from_dict(meta["training_config"]), runtime)
         model.thresholds_ = np.array([meta["thresholds"][name] for name in LABELS], dtype=float)
         model.training_data_ = meta.get("training_data", {})
         model.training_seconds_ = meta.get("training_seconds")
@@ -144,7 +148,12 @@ class StanceModel(ABC):
 
 def grouped_out_of_fold(fit_predict, Y: np.ndarray, groups: list[str], n_splits: int) -> np.ndarray:
     """Run fit_predict(train_idx, test_idx) -> (len(test_idx), K) over GroupKFold splits and
-    assemble the (N, K) held-out matrix; no group is on both sides of a split."""
+    assemble the (N, K) held-out matrix; no group is on both sides of a split.
+
+    >>> Y = np.array([[1], [0], [1], [0]])
+    >>> grouped_out_of_fold(lambda tr, te: np.full((len(te), 1), len(tr)), Y, ["a", "a", "b", "b"], 5).ravel()
+    array([2., 2., 2., 2.])
+    """
     held_out = np.zeros(Y.shape, dtype=float)
     splitter = GroupKFold(n_splits=min(n_splits, len(set(groups))))
     for train_idx, test_idx in splitter.split(np.zeros(len(Y)), Y, groups):

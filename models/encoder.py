@@ -79,12 +79,12 @@ class SentenceEncoder:
     def dim(self) -> int:
         return self.model.config.hidden_size
 
-    def encode(self, texts: list[str]) -> np.ndarray:
+    def encode(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
         """texts: N strings -> float32 array of shape (N, dim)."""
         import torch
 
         vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for idx in length_sorted_batches(texts, self.batch_size):
+        for idx in length_sorted_batches(texts, batch_size or self.batch_size):
             enc = self.tokenizer([texts[i] for i in idx], padding=True, truncation=True,
                                  max_length=self.max_length, return_tensors="pt")
             with torch.inference_mode():

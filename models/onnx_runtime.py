@@ -7,8 +7,9 @@
   the scores of the torch model to about 1e-6.
 
 The first use exports DIR/onnx/model.fp32.onnx (TorchScript-based export) and, for int8,
-DIR/onnx/model.int8.onnx; later runs reuse them. Thresholds, labels and tokenizer are the
-torch model's, so rows keep their meaning.
+DIR/onnx/model.int8.onnx; later runs reuse them. These are runtimes of the finetune model
+(``load_model(DIR, runtime="onnx")``): thresholds, labels and tokenizer are the torch model's,
+so rows keep their meaning.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from data.atomic import atomic_path
 from data.errors import DiplostanceError
-from models.encoder import length_sorted_batches
 
 ONNX_DIR = "onnx"
 FP32_FILE = "model.fp32.onnx"
@@ -34,17 +35,14 @@ def export_fp32(model, directory: Path) -> Path:
     target = directory / ONNX_DIR / FP32_FILE
     if target.is_file():
         return target
-    target.parent.mkdir(exist_ok=True)
-    tmp = target.with_name(f"model.fp32.{os.getpid()}.partial.onnx")
     enc = model.tokenizer_(["A short sentence.", "A somewhat longer second sentence for shapes."],
                            padding=True, return_tensors="pt")
     names = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc]
     axes = {k: {0: "batch", 1: "tokens"} for k in names}
     axes["logits"] = {0: "batch"}
-    with torch.inference_mode():
+    with torch.inference_mode(), atomic_path(target) as tmp:
         torch.onnx.export(model.model_, tuple(enc[k] for k in names), str(tmp), input_names=names,
                           output_names=["logits"], dynamic_axes=axes, opset_version=17, dynamo=False)
-    tmp.replace(target)
     return target
 
 
@@ -56,50 +54,36 @@ def export_int8(model, directory: Path) -> Path:
     if target.is_file():
         return target
     fp32 = export_fp32(model, directory)
-    tmp = target.with_name(f"model.int8.{os.getpid()}.partial.onnx")
-    quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
-    tmp.replace(target)
+    with atomic_path(target) as tmp:
+        quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
     return target
 
 
-class OnnxFinetuneModel:
-    """Same predict_proba/predict/thresholds_ contract as the finetune model it wraps."""
+class OnnxBackend:
+    """Logits from an ONNX Runtime session over the exported graph."""
 
-    arch = "finetune"
+    tensor_type = "np"
 
-    def __init__(self, torch_model, onnx_path: Path):
+    def __init__(self, onnx_path: Path):
         import onnxruntime as ort
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = os.cpu_count() or 1
         self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
         self.input_names = {i.name for i in self.session.get_inputs()}
-        self.tokenizer_ = torch_model.tokenizer_
-        self.thresholds_ = torch_model.thresholds_
-        self.config = torch_model.config
-        self.training_data_ = torch_model.training_data_
 
-    @classmethod
-    def from_model(cls, model, directory: str | Path, runtime: str = "onnx") -> "OnnxFinetuneModel":
-        if model.arch != "finetune":
-            raise DiplostanceError(f"--runtime {runtime} applies to finetune models, not {model.arch}")
-        try:
-            import onnxruntime  # noqa: F401
-        except ImportError:
-            raise DiplostanceError(f"--runtime {runtime} needs onnxruntime: pip install 'diplostance[onnx]'") from None
-        export = export_int8 if runtime == "onnx" else export_fp32
-        return cls(model, export(model, Path(directory)))
+    def logits(self, enc) -> np.ndarray:
+        feeds = {k: np.asarray(v).astype(np.int64) for k, v in enc.items() if k in self.input_names}
+        return self.session.run(["logits"], feeds)[0]
 
-    def predict_proba(self, texts) -> np.ndarray:
-        texts = list(texts)
-        out = np.zeros((len(texts), len(self.thresholds_)), dtype=np.float32)
-        for idx in length_sorted_batches(texts, self.config.batch_size):
-            enc = self.tokenizer_([texts[i] for i in idx], padding=True, truncation=True,
-                                  max_length=self.config.max_length, return_tensors="np")
-            feeds = {k: v.astype(np.int64) for k, v in enc.items() if k in self.input_names}
-            logits = self.session.run(["logits"], feeds)[0]
-            out[idx] = 1.0 / (1.0 + np.exp(-logits))
-        return out
 
-    def predict(self, texts) -> np.ndarray:
-        return (self.predict_proba(texts) >= self.thresholds_).astype(int)
+def onnx_backend(model, directory: str | Path, runtime: str) -> OnnxBackend:
+    """The ONNX backend of a loaded finetune model (exports the graph on first use)."""
+    if runtime not in RUNTIMES:
+        raise DiplostanceError(f"unknown ONNX runtime {runtime!r} (choose from {', '.join(RUNTIMES)})")
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        raise DiplostanceError(f"--runtime {runtime} needs onnxruntime: pip install 'diplostance[onnx]'") from None
+    export = export_int8 if runtime == "onnx" else export_fp32
+    return OnnxBackend(export(model, Path(directory)))

@@ -31,6 +31,8 @@ def build_model(config: TrainConfig) -> StanceModel:
     return model_class(config.arch)(config)
 
 
-def load_model(directory: str | Path) -> StanceModel:
+def load_model(directory: str | Path, runtime: str = "torch") -> StanceModel:
+    """Any saved model directory; ``runtime`` picks the inference backend (finetune: torch,
+    onnx, onnx-fp32)."""
     meta = read_model_metadata(directory)
-    return model_class(meta["arch"]).load(directory)
+    return model_class(meta["arch"]).load(directory, runtime=runtime)

@@ -9,9 +9,8 @@ from sklearn.pipeline import FeatureUnion
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from data.errors import DiplostanceError
-from models.base import StanceModel
 from models.config import TrainConfig
-from models.heads import fit_heads, heads_proba
+from models.heads import LinearHeadsModel
 
 WEIGHTS_FILE = "tfidf.skops"
 # Types skops may rebuild from our files beyond its default trusted set.
@@ -29,10 +28,10 @@ _ALLOWED_TYPES = {
 }
 
 
-class TfidfModel(StanceModel):
+class TfidfModel(LinearHeadsModel):
     arch = "tfidf"
 
-    def _features(self) -> FeatureUnion:
+    def _feature_union(self) -> FeatureUnion:
         parts = [
             ("words", TfidfVectorizer(ngram_range=(1, self.config.max_ngram), sublinear_tf=True, min_df=1)),
         ]
@@ -42,19 +41,19 @@ class TfidfModel(StanceModel):
             )
         return FeatureUnion(parts)
 
-    def _fit(self, texts, Y):
-        self.features_ = self._features().fit(texts)
-        self.estimators_, self.priors_ = fit_heads(self.features_.transform(texts), Y, self.config.C)
+    def _fit_features(self, texts):
+        self.features_ = self._feature_union()
+        return self.features_.fit_transform(texts).tocsr()
 
-    def _predict_proba(self, texts):
-        return heads_proba(self.estimators_, self.priors_, self.features_.transform(texts))
+    def _features(self, texts, batch_size):
+        return self.features_.transform(texts)
 
     def _save_weights(self, directory: Path):
         sio.dump({"features": self.features_, "estimators": self.estimators_, "priors": self.priors_},
                  directory / WEIGHTS_FILE)
 
     @classmethod
-    def _load_weights(cls, directory: Path, config: TrainConfig):
+    def _load_weights(cls, directory: Path, config: TrainConfig, runtime: str):
         path = directory / WEIGHTS_FILE
         if not path.is_file():
             raise DiplostanceError(f"{directory}: missing {WEIGHTS_FILE}")

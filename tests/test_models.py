@@ -3,7 +3,7 @@ import pytest
 
 from data.bundled import load_bundled
 from data.errors import DiplostanceError
-from evaluation.harness import texts_and_targets
+from data.records import texts_and_targets
 from models.config import TrainConfig
 from models.registry import build_model, load_model
 
@@ -12,8 +12,9 @@ ROWS = load_bundled(include_authored=False, include_real=False)
 
 @pytest.fixture(scope="module")
 def tfidf_model():
-    texts, Y, groups = texts_and_targets(ROWS)
-    return build_model(TrainConfig(arch="tfidf")).fit(texts, Y, groups)
+    from training.train import train_model
+
+    return train_model(TrainConfig(arch="tfidf"), ROWS)
 
 
 def test_probabilities_have_one_column_per_label(tfidf_model):
@@ -23,8 +24,35 @@ def test_probabilities_have_one_column_per_label(tfidf_model):
 
 
 def test_thresholds_are_chosen_out_of_fold(tfidf_model):
-    assert tfidf_model.thresholds_.shape == (3,)
-    assert not np.allclose(tfidf_model.thresholds_, 0.5)
+    from models.base import grouped_out_of_fold
+    from models.heads import fit_heads, heads_proba
+    from models.thresholds import choose_thresholds
+
+    texts, Y, groups = texts_and_targets(ROWS)
+    Y_held, P_held = tfidf_model.heldout_
+    # the held-out matrix is what grouped folds over the documents give, not in-sample scores
+    X = tfidf_model.features_.transform(texts)
+    expected = grouped_out_of_fold(lambda tr, te: heads_proba(*fit_heads(X[tr], Y[tr], 4.0), X[te]), Y, groups, 5)
+    np.testing.assert_allclose(P_held, expected)
+    in_sample = tfidf_model.predict_proba(texts)
+    assert np.abs(P_held - in_sample).mean() > 0.05
+    np.testing.assert_array_equal(tfidf_model.thresholds_, choose_thresholds(Y_held, P_held))
+    assert not np.array_equal(tfidf_model.thresholds_, choose_thresholds(Y, in_sample))
+
+
+def test_an_unfitted_model_refuses_to_predict():
+    model = build_model(TrainConfig(arch="tfidf"))
+    assert not hasattr(model, "thresholds_")
+    with pytest.raises(DiplostanceError, match="not fitted"):
+        model.predict_proba(["text"])
+
+
+def test_thresholds_need_two_documents_and_groups_default_to_sentences():
+    texts, Y, _ = texts_and_targets(ROWS)
+    with pytest.raises(DiplostanceError, match="at least two documents"):
+        build_model(TrainConfig(arch="tfidf")).fit(texts, Y, ["one"] * len(texts))
+    model = build_model(TrainConfig(arch="tfidf", char_ngrams=False)).fit(texts, Y)
+    assert model.heldout_[1].shape == Y.shape
 
 
 def test_save_load_gives_identical_predictions(tfidf_model, tmp_path):

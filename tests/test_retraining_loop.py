@@ -8,7 +8,7 @@ import pytest
 
 from data.errors import DataError
 from diplostance.ingest import select_diverse, select_uncertain
-from diplostance.labelstudio import read_export, to_task
+from data.labelstudio import read_export, to_task
 from tests.conftest import run_cli, write_jsonl
 
 FIXTURES = Path(__file__).parent / "fixtures"

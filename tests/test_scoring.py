@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from data.bundled import seed_documents
-from diplostance import inputs as inputs_module
+from data import documents as inputs_module
 from diplostance.scoring import ScoreOptions, score_archive
 from models.registry import load_model
 from tests.conftest import run_cli

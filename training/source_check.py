@@ -9,7 +9,7 @@ from pathlib import Path
 
 from data.errors import DataError
 from data.splitting import split_document
-from diplostance.inputs import iter_documents
+from data.documents import iter_documents
 
 
 def check_rows_against_sources(rows: list[dict]) -> int:

@@ -6,10 +6,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
+
 from data.bundled import BUNDLED_SOURCES, load_bundled
 from data.errors import DiplostanceError
-from data.records import check_consistent_labels, check_unique_ids, file_sha256, read_labelled_jsonl, rows_hash
-from evaluation.harness import texts_and_targets
+from data.labels import LABELS
+from data.records import texts_and_targets, check_consistent_labels, check_unique_ids, file_sha256, read_labelled_jsonl, rows_hash
 from models.base import StanceModel
 from models.config import TrainConfig
 from models.registry import build_model
@@ -57,6 +59,22 @@ def describe_rows(rows: list[dict], files: list[dict] | None = None) -> dict:
     }
 
 
+def heldout_metrics(Y: np.ndarray, P: np.ndarray, thresholds: np.ndarray) -> dict:
+    """Precision/recall/F1 per label, micro and macro, of the held-out predictions behind the
+    thresholds (for the model card)."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    pred = (P >= thresholds).astype(int)
+    out: dict = {"sentences": int(len(Y))}
+    per = precision_recall_fscore_support(Y, pred, average=None, zero_division=0)
+    for k, name in enumerate(LABELS):
+        out[name] = {"precision": float(per[0][k]), "recall": float(per[1][k]), "f1": float(per[2][k])}
+    for avg in ("micro", "macro"):
+        p, r, f, _ = precision_recall_fscore_support(Y, pred, average=avg, zero_division=0)
+        out[avg] = {"precision": float(p), "recall": float(r), "f1": float(f)}
+    return out
+
+
 def train_model(config: TrainConfig, rows: list[dict], files: list[dict] | None = None) -> StanceModel:
     texts, Y, groups = texts_and_targets(rows)
     model = build_model(config)
@@ -64,6 +82,7 @@ def train_model(config: TrainConfig, rows: list[dict], files: list[dict] | None 
     model.fit(texts, Y, groups)
     model.training_seconds_ = round(time.perf_counter() - started, 1)
     model.training_data_ = describe_rows(rows, files)
+    model.heldout_metrics_ = heldout_metrics(*model.heldout_, model.thresholds_)
     return model
 
 

@@ -113,3 +113,8 @@ def format_selection(result: dict, has_dev: bool) -> str:
         for tag, label in evals:
             text += [f"## {r['variant']} / {r['arch']} — {label}", "", format_table(r[tag]), ""]
     return "\n".join(text)
+
+
+def format_summary(result: dict, has_dev: bool) -> str:
+    """The side-by-side table and the winner, without the per-run detail tables."""
+    return format_selection(result, has_dev).split("\n## ")[0]

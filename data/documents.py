@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from data.errors import DataError
+from data.splitting import split_document
 
 TEXT_SUFFIXES = (".txt", ".md")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -202,3 +203,16 @@ def count_units(paths: list[Path]) -> int | None:
             with _open_binary(path) as fh:
                 total += sum(1 for _ in fh)
     return total
+
+
+def iter_sentence_rows(documents, split: bool = True) -> Iterator[dict]:
+    """Documents -> sentence rows {doc_id, sent_idx, start, end, text, boilerplate, **metadata};
+    the computed keys win over any metadata field of the same name."""
+    for doc in documents:
+        if not split:
+            yield {**doc.meta, "doc_id": doc.doc_id, "sent_idx": 0, "start": 0, "end": len(doc.text),
+                   "text": doc.text.strip(), "boilerplate": ""}
+            continue
+        for s in split_document(doc.text, doc.doc_id):
+            yield {**doc.meta, "doc_id": doc.doc_id, "sent_idx": s.sent_idx, "start": s.start, "end": s.end,
+                   "text": s.text, "boilerplate": s.boilerplate or ""}

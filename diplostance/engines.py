@@ -1,0 +1,51 @@
+"""Scoring engines: turn a group of documents into scored sentence rows.
+
+- local: this process, the loaded model (``LocalEngine``);
+- ray: Ray Data actors, each loading the model once with the same runtime
+  (``diplostance.ray_engine.RayEngine``, optional extra [distributed]), built on this one.
+
+Both give the same rows in the same order; diplostance.scoring chooses and drives either.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Iterator
+
+from data.documents import Document, iter_sentence_rows
+from data.labels import LABELS
+from models.base import StanceModel
+
+
+def label_rows(rows: list[dict], P, thresholds) -> list[dict]:
+    """Attach scores {label: p} and labels [names] to sentence rows, given P of shape (N, K)."""
+    for row, p in zip(rows, P):
+        row["scores"] = {name: round(float(v), 6) for name, v in zip(LABELS, p)}
+        row["labels"] = [name for name, v, t in zip(LABELS, p, thresholds) if v >= t]
+    return rows
+
+
+def score_rows(model: StanceModel, rows: Iterable[dict], chunk: int = 512, batch_size: int | None = None) -> Iterator[dict]:
+    """Add `scores` and `labels` to each sentence row, ``chunk`` rows at a time."""
+    batch: list[dict] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == chunk:
+            yield from label_rows(batch, model.predict_proba([r["text"] for r in batch], batch_size), model.thresholds_)
+            batch = []
+    if batch:
+        yield from label_rows(batch, model.predict_proba([r["text"] for r in batch], batch_size), model.thresholds_)
+
+
+class LocalEngine:
+    def __init__(self, model: StanceModel, split: bool = True, batch_size: int | None = None):
+        self.model, self.split, self.batch_size = model, split, batch_size
+
+    def score_group(self, documents: list[Document]) -> list[dict]:
+        rows = list(iter_sentence_rows(documents, self.split))
+        if not rows:
+            return []
+        return label_rows(rows, self.model.predict_proba([r["text"] for r in rows], self.batch_size),
+                          self.model.thresholds_)
+
+    def close(self):
+        pass
