@@ -6,7 +6,7 @@ DEV := ../shared/dev/dev.jsonl
 MODEL := artifacts/models/default
 ARCH ?=
 
-.PHONY: run test venv compare notebook clean
+.PHONY: run test test-fast lint venv compare notebook clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -39,8 +39,17 @@ notebook: $(STAMP)
 compare: $(STAMP)
 	$(BIN)/diplostance select-arch $(if $(wildcard $(DEV)),--dev $(DEV)) --output artifacts/selection
 
+# Every test (slow ones included: notebook, Ray, kill -9, ONNX, packaging).
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The fast lane: everything but the tests marked slow.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+# The layers contract (pyproject.toml [tool.importlinter]).
+lint: $(STAMP)
+	$(BIN)/lint-imports --no-logo
 
 clean:
 	rm -rf artifacts

@@ -58,8 +58,9 @@ def _segmenter() -> pysbd.Segmenter:
 def split_document(raw: str, doc_id: str) -> list[Sentence]:
     """Split one document into sentences with offsets into ``raw``.
 
-    >>> [s.text for s in split_document("BISHKEK, May 20 (Xinhua) -- A met B. B smiled.", "d")]
-    ['BISHKEK, May 20 (Xinhua) --', 'A met B.', 'B smiled.']
+    >>> [(s.text, s.boilerplate) for s in split_document(
+    ...     "BISHKEK, May 20 (Xinhua) -- Japarov met Xi in Astana. Both smiled.", "d")]
+    [('BISHKEK, May 20 (Xinhua) --', 'dateline'), ('Japarov met Xi in Astana.', None), ('Both smiled.', None)]
     """
     spans: list[tuple[int, int, str | None]] = []
     for p_start, p_end in _paragraphs(raw):

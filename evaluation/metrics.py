@@ -14,36 +14,49 @@ from data.labels import LABELS
 METRICS = ("precision", "recall", "f1")
 
 
-def confusion_counts(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, int]:
-    """Counts for one label, arrays of shape (N,)."""
-    y_true, y_pred = np.asarray(y_true, bool), np.asarray(y_pred, bool)
-    return {
-        "tp": int((y_true & y_pred).sum()),
-        "fp": int((~y_true & y_pred).sum()),
-        "fn": int((y_true & ~y_pred).sum()),
-        "tn": int((~y_true & ~y_pred).sum()),
-    }
+def prf(tp, fp, fn):
+    """Vectorised precision, recall, F1 from counts (any shape); 0 where undefined.
 
-
-def prf(tp: float, fp: float, fn: float) -> tuple[float, float, float]:
-    """tp=3, fp=1, fn=2 -> (0.75, 0.6, 0.6667)."""
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
+    >>> [round(float(x), 4) for x in prf(np.array(3), np.array(1), np.array(2))]
+    [0.75, 0.6, 0.6667]
+    """
+    tp, fp, fn = (np.asarray(x, dtype=float) for x in (tp, fp, fn))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(tp + fp > 0, tp / (tp + fp), 0.0)
+        r = np.where(tp + fn > 0, tp / (tp + fn), 0.0)
+        f = np.where(p + r > 0, 2 * p * r / (p + r), 0.0)
     return p, r, f
 
 
 def point_metrics(Y_true: np.ndarray, Y_pred: np.ndarray) -> dict[str, dict[str, float]]:
-    """{row name: {precision, recall, f1}} for each label, micro and macro."""
+    """{row name: {precision, recall, f1}} for each label, micro and macro (scikit-learn's
+    precision_recall_fscore_support; undefined values are 0)."""
+    from sklearn.metrics import precision_recall_fscore_support
+
     out = {}
-    tps = (Y_true & Y_pred).sum(axis=0)
-    fps = (~Y_true & Y_pred).sum(axis=0)
-    fns = (Y_true & ~Y_pred).sum(axis=0)
+    per = precision_recall_fscore_support(Y_true, Y_pred, average=None, zero_division=0, labels=range(len(LABELS)))
     for k, name in enumerate(LABELS):
-        out[name] = dict(zip(METRICS, prf(tps[k], fps[k], fns[k])))
-    out["micro"] = dict(zip(METRICS, prf(tps.sum(), fps.sum(), fns.sum())))
-    out["macro"] = {m: float(np.mean([out[name][m] for name in LABELS])) for m in METRICS}
+        out[name] = {m: float(per[i][k]) for i, m in enumerate(METRICS)}
+    for avg in ("micro", "macro"):
+        values = precision_recall_fscore_support(Y_true, Y_pred, average=avg, zero_division=0)
+        out[avg] = {m: float(values[i]) for i, m in enumerate(METRICS)}
     return out
+
+
+def _counts_metrics(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
+    """Counts of shape (B, K) -> {row name: {metric: (B,)}} for labels, micro and macro."""
+    p, r, f = prf(tp, fp, fn)
+    out = {name: dict(zip(METRICS, (p[:, k], r[:, k], f[:, k]))) for k, name in enumerate(LABELS)}
+    out["micro"] = dict(zip(METRICS, prf(tp.sum(1), fp.sum(1), fn.sum(1))))
+    out["macro"] = dict(zip(METRICS, (p.mean(1), r.mean(1), f.mean(1))))
+    return out
+
+
+def _resample_weights(n: int, n_bootstrap: int, seed: int) -> np.ndarray:
+    """(B, N) multiplicity of each sentence in each bootstrap resample."""
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, n, (n_bootstrap, n)) + n * np.arange(n_bootstrap)[:, None]
+    return np.bincount(idx.ravel(), minlength=n_bootstrap * n).reshape(n_bootstrap, n)
 
 
 def compute_metrics(
@@ -57,14 +70,18 @@ def compute_metrics(
     """
     Y_true = np.asarray(Y_true, dtype=bool)
     Y_pred = np.asarray(Y_pred, dtype=bool)
+    from sklearn.metrics import multilabel_confusion_matrix
+
     point = point_metrics(Y_true, Y_pred)
+    confusion = multilabel_confusion_matrix(Y_true, Y_pred, labels=range(len(LABELS)))
     rows: dict[str, dict] = {}
     for name, values in point.items():
         rows[name] = {**{m: float(v) for m, v in values.items()}}
     for k, name in enumerate(LABELS):
         rows[name]["support"] = int(Y_true[:, k].sum())
         rows[name]["predicted"] = int(Y_pred[:, k].sum())
-        rows[name]["confusion"] = confusion_counts(Y_true[:, k], Y_pred[:, k])
+        (tn, fp), (fn, tp) = confusion[k]
+        rows[name]["confusion"] = {"tp": int(tp), "fp": int(fp), "fn": int(fn), "tn": int(tn)}
     rows["micro"]["support"] = rows["macro"]["support"] = int(Y_true.sum())
     rows["micro"]["predicted"] = rows["macro"]["predicted"] = int(Y_pred.sum())
 
@@ -78,16 +95,12 @@ def compute_metrics(
 
 
 def bootstrap_metrics(Y_true, Y_pred, n_bootstrap: int, seed: int) -> dict[str, dict[str, np.ndarray]]:
-    """{row name: {metric: array (n_bootstrap,)}} over resampled sentence sets."""
-    rng = np.random.default_rng(seed)
-    n = len(Y_true)
-    out = {name: {m: np.zeros(n_bootstrap) for m in METRICS} for name in (*LABELS, "micro", "macro")}
-    for b in range(n_bootstrap):
-        idx = rng.integers(0, n, n)
-        for name, values in point_metrics(Y_true[idx], Y_pred[idx]).items():
-            for m in METRICS:
-                out[name][m][b] = values[m]
-    return out
+    """{row name: {metric: array (n_bootstrap,)}} over resampled sentence sets (vectorised:
+    every resample's counts are one matrix product)."""
+    Y_true, Y_pred = np.asarray(Y_true, dtype=bool), np.asarray(Y_pred, dtype=bool)
+    W = _resample_weights(len(Y_true), n_bootstrap, seed)
+    tp, fp, fn = (W @ m.astype(np.int64) for m in (Y_true & Y_pred, ~Y_true & Y_pred, Y_true & ~Y_pred))
+    return _counts_metrics(tp, fp, fn)
 
 
 def paired_bootstrap_difference(
@@ -95,15 +108,13 @@ def paired_bootstrap_difference(
 ) -> dict[str, dict[str, list[float]]]:
     """CI of metric(B) - metric(A) with the SAME resampled sentences for both models."""
     Y_true, A, B = (np.asarray(x, dtype=bool) for x in (Y_true, Y_pred_a, Y_pred_b))
-    rng = np.random.default_rng(seed)
-    n = len(Y_true)
-    diffs = {name: {m: np.zeros(n_bootstrap) for m in METRICS} for name in (*LABELS, "micro", "macro")}
-    for b in range(n_bootstrap):
-        idx = rng.integers(0, n, n)
-        ma, mb = point_metrics(Y_true[idx], A[idx]), point_metrics(Y_true[idx], B[idx])
-        for name in diffs:
-            for m in METRICS:
-                diffs[name][m][b] = mb[name][m] - ma[name][m]
+    W = _resample_weights(len(Y_true), n_bootstrap, seed)  # the same resamples for both models
+
+    def resampled(P):
+        return _counts_metrics(*(W @ m.astype(np.int64) for m in (Y_true & P, ~Y_true & P, Y_true & ~P)))
+
+    ma, mb = resampled(A), resampled(B)
+    diffs = {name: {m: mb[name][m] - ma[name][m] for m in METRICS} for name in ma}
     point_a, point_b = point_metrics(Y_true, A), point_metrics(Y_true, B)
     return {
         name: {

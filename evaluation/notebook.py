@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import notebooks
 from data.errors import DiplostanceError
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "error_analysis.ipynb"
+NOTEBOOK = Path(notebooks.__file__).resolve().parent / "error_analysis.ipynb"
 
 
 def execute_notebook(eval_dir: str | Path | None, output: str | Path, compare_dir: str | Path | None = None,

@@ -72,6 +72,7 @@ def test_user_mistakes_give_one_line_and_nonzero_exit(trained, tmp_path, case):
     assert not out.exists() and not list(tmp_path.glob("*.partial"))
 
 
+@pytest.mark.slow
 def test_error_analysis_notebook_executes_on_an_evaluation(trained, tmp_path):
     """The notebook runs every cell headless against a real evaluation directory."""
     import nbformat

@@ -40,7 +40,29 @@ def test_bootstrap_interval_brackets_the_point_estimate_and_is_reproducible():
 
 
 def test_prf_with_no_predictions_is_zero():
-    assert prf(0, 0, 5) == (0.0, 0.0, 0.0)
+    assert tuple(float(x) for x in prf(0, 0, 5)) == (0.0, 0.0, 0.0)
+
+
+def test_vectorised_bootstrap_matches_sklearn_on_every_resample():
+    from sklearn.metrics import precision_recall_fscore_support
+
+    from evaluation.metrics import _resample_weights, bootstrap_metrics
+
+    rng = np.random.default_rng(3)
+    Y = rng.integers(0, 2, size=(60, 3))
+    P = np.where(rng.random((60, 3)) < 0.7, Y, 1 - Y)
+    samples = bootstrap_metrics(Y, P, n_bootstrap=40, seed=5)
+    W = _resample_weights(len(Y), 40, 5)
+    for b in range(40):
+        idx = np.repeat(np.arange(len(Y)), W[b])  # resample b as explicit rows
+        per = precision_recall_fscore_support(Y[idx], P[idx], average=None, zero_division=0)
+        for k, name in enumerate(LABELS):
+            assert samples[name]["f1"][b] == pytest.approx(per[2][k])
+            assert samples[name]["precision"][b] == pytest.approx(per[0][k])
+        for avg in ("micro", "macro"):
+            ref = precision_recall_fscore_support(Y[idx], P[idx], average=avg, zero_division=0)
+            assert samples[avg]["f1"][b] == pytest.approx(ref[2])
+            assert samples[avg]["recall"][b] == pytest.approx(ref[1])
 
 
 def test_paired_difference_of_identical_models_is_zero():

@@ -135,6 +135,7 @@ def test_every_batch_in_the_repository_is_complete():
     assert all(status == "labelled" for status in batch_statuses().values()), batch_statuses()
 
 
+@pytest.mark.slow
 def test_real_text_is_the_sentence_its_offsets_name_in_the_source(require_corpus):
     un = {}
     with gzip.open(CORPUS_DIR / "ungd-2015-2024.jsonl.gz", "rt", encoding="utf-8") as fh:

@@ -112,6 +112,7 @@ def test_train_with_data_records_provenance_and_rejects_bad_files(seed_model, tm
     assert not (tmp_path / "bad").exists()
 
 
+@pytest.mark.slow
 def test_compare_reports_differences_and_flips(seed_model, tmp_path):
     r = run("train", "--arch", "tfidf", "--output", tmp_path / "new", cwd=tmp_path)  # + authored data
     assert r.returncode == 0, r.stderr
@@ -126,11 +127,15 @@ def test_compare_reports_differences_and_flips(seed_model, tmp_path):
     assert r.returncode == 0, r.stderr
     result = json.loads((tmp_path / "cmp" / "comparison.json").read_text())
     assert set(result["difference"]["macro"]["f1"]) == {"difference", "ci"}
+    # a seeds-only model and a seeds+authored model disagree on some of these sentences
+    assert result["flips"], "the two models made the same decisions everywhere"
     for flip in result["flips"]:
         assert flip["change"] == ("fixed" if flip["new"] == flip["gold"] else "broken")
+        assert flip["old"] != flip["new"]
     assert "Flipped decisions" in (tmp_path / "cmp" / "comparison.md").read_text()
 
 
+@pytest.mark.slow
 def test_loop_end_to_end_on_real_communiques(require_corpus, seed_model, tmp_path):
     docs = sorted((require_corpus / "communiques" / "whitehouse").glob("*.txt"))[:2]
     r = run("ingest", *docs, "--model", seed_model, "--output", tmp_path / "picked.jsonl", "--select", "uncertain",

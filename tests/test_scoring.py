@@ -133,6 +133,7 @@ def test_over_long_line_is_skipped(model_dir, tmp_path, monkeypatch):
     assert "line longer than 200 bytes" in (tmp_path / "o.jsonl.errors.jsonl").read_text()
 
 
+@pytest.mark.slow
 def test_kill_minus_9_then_resume_loses_and_duplicates_nothing(model_dir, tmp_path):
     big = tmp_path / "big.jsonl"
     texts = list(SEEDS.values())
@@ -165,6 +166,7 @@ def test_kill_minus_9_then_resume_loses_and_duplicates_nothing(model_dir, tmp_pa
     assert not checkpoint.exists() and not (tmp_path / "out.jsonl.partial.jsonl").exists()
 
 
+@pytest.mark.slow
 def test_ray_engine_produces_the_same_rows_as_local(model_dir, archive, tmp_path):
     pytest.importorskip("ray", reason="Ray is the optional extra [distributed]")
     local, distributed = tmp_path / "local.jsonl", tmp_path / "ray.jsonl"
@@ -174,6 +176,7 @@ def test_ray_engine_produces_the_same_rows_as_local(model_dir, archive, tmp_path
     assert _jsonl(distributed) == _jsonl(local)
 
 
+@pytest.mark.slow
 def test_score_on_real_un_speeches_sample(model_dir, require_corpus, tmp_path):
     src = require_corpus / "ungd-2015-2024.jsonl.gz"
     sample = tmp_path / "ungd-sample.jsonl.gz"

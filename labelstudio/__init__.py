@@ -1,0 +1,1 @@
+"""The Label Studio labelling config, shipped as package data."""

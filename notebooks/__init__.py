@@ -1,0 +1,1 @@
+"""The error-analysis notebook, shipped as package data so an installed diplostance can run it."""
