@@ -21,7 +21,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from data.errors import DataError
+from data.errors import DataError, Where
 from data.labels import LABELS
 
 # One letter per label, from the one label list: C(ommitment), S(upport), P(roject).
@@ -51,7 +51,7 @@ def decode(codes: str, path, lineno: int) -> list[str]:
 class Reading:
     labels: list[str]
     note: str
-    where: str
+    where: Where
 
 
 def read_tsv(path: Path, n_items: int, *, need_note: bool = False) -> dict[int, Reading]:
@@ -77,7 +77,7 @@ def read_tsv(path: Path, n_items: int, *, need_note: bool = False) -> dict[int, 
             note = "\t".join(parts[2:]).strip()
             if need_note and not note:
                 raise DataError(path, lineno, f"sentence {n}: an adjudication needs a one-line rationale")
-            out[n] = Reading(decode(parts[1], path, lineno), note, f"{path}:{lineno}")
+            out[n] = Reading(decode(parts[1], path, lineno), note, Where(str(path), lineno))
     return out
 
 
@@ -96,7 +96,7 @@ def read_batch_sentences(path: Path) -> list[dict]:
             for key in ("id", "text", "doc_id"):
                 if not isinstance(row.get(key), str) or not row[key].strip():
                     raise DataError(path, lineno, f"missing or empty '{key}'")
-            row["where"] = f"{path}:{lineno}"
+            row["where"] = Where(str(path), lineno)
             rows.append(row)
     if not rows:
         raise DataError(path, None, "batch has no sentences")
@@ -158,8 +158,7 @@ def load_batch(directory: Path) -> Batch:
                         f"{len(unsettled)} disagreements not adjudicated (first: sentence {unsettled[0]})")
     extra = sorted(set(adj) - needed)
     if extra:
-        raise DataError(adj[extra[0]].where.rsplit(":", 1)[0], int(adj[extra[0]].where.rsplit(":", 1)[1]),
-                        f"sentence {extra[0]} is adjudicated but the two readings agree")
+        raise adj[extra[0]].where.error(f"sentence {extra[0]} is adjudicated but the two readings agree")
     return batch
 
 

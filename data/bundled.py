@@ -47,16 +47,14 @@ def load_seed_rows(raw_dir: Path = RAW_DIR, annotations_path: Path = SEED_ANNOTA
             if ann is None:
                 raise DataError(annotations_path, None, f"sentence {sid} has no label row: {sent.text[:60]!r}")
             if ann["text"] != sent.text:
-                path, line = ann["where"].rsplit(":", 1)
-                raise DataError(path, int(line), f"text of {sid} no longer matches the split sentence")
+                raise ann["where"].error(f"text of {sid} no longer matches the split sentence")
             rows.append(
                 {**ann, "doc_id": doc_id, "source": "seed", "boilerplate": sent.boilerplate or "",
                  "start": sent.start, "end": sent.end}
             )
     if annotations:
         stale = next(iter(annotations.values()))
-        path, line = stale["where"].rsplit(":", 1)
-        raise DataError(path, int(line), f"label row {stale['id']} matches no sentence of the raw seeds")
+        raise stale["where"].error(f"label row {stale['id']} matches no sentence of the raw seeds")
     return rows
 
 
@@ -66,8 +64,7 @@ def load_authored_rows(directory: Path = AUTHORED_DIR) -> list[dict]:
         file_rows = read_labelled_jsonl(path, "authored")
         for i, row in enumerate(file_rows):
             if row["source"] != "authored":
-                path_, line = row["where"].rsplit(":", 1)
-                raise DataError(path_, int(line), "authored rows must carry source 'authored'")
+                raise row["where"].error("authored rows must carry source 'authored'")
             row["doc_id"] = f"authored/{row['register'] or path.stem}/{i // AUTHORED_GROUP_SIZE:03d}"
         rows.extend(file_rows)
     return rows

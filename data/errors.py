@@ -1,8 +1,28 @@
 """User-facing errors: the CLI prints them as one line and exits non-zero."""
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+
 
 class DiplostanceError(Exception):
     """A mistake in user input (file, model directory, option); never a bug."""
+
+
+@dataclass(frozen=True)
+class Where:
+    """A place in an input file: every record that came from a file keeps one, so an error
+    about it can name the file and line without re-parsing a string."""
+
+    path: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}" if self.line is not None else self.path
+
+    def error(self, message: str) -> "DataError":
+        """DataError at this place: ``raise row["where"].error("...")``."""
+        return DataError(self.path, self.line, message)
 
 
 class DataError(DiplostanceError):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from data.annotation import batch_status, decode, encode, load_batch
-from data.errors import DataError
+from data.errors import DataError, Where
 
 REAL_DIR = Path(__file__).resolve().parent / "real"
 AUDIT_FILE = REAL_DIR / "audit.tsv"
@@ -44,7 +44,7 @@ def read_audit(path: Path = AUDIT_FILE) -> dict[str, dict]:
             if parts[0] in out:
                 raise DataError(path, lineno, f"{parts[0]} corrected twice")
             out[parts[0]] = {"old": decode(parts[1], path, lineno), "new": decode(parts[2], path, lineno),
-                             "rationale": parts[3].strip(), "where": f"{path}:{lineno}"}
+                             "rationale": parts[3].strip(), "where": Where(str(path), lineno)}
     return out
 
 
@@ -66,14 +66,12 @@ def load_real_rows(directory: Path = REAL_DIR, audit_path: Path | None = None) -
             fix = audit.pop(row["id"], None)
             if fix is not None:
                 if fix["old"] != row["labels"]:
-                    path, line = fix["where"].rsplit(":", 1)
-                    raise DataError(path, int(line), f"{row['id']}: the audit corrects {encode(fix['old'])} "
-                                                     f"but the adjudicated label is {encode(row['labels'])}")
+                    raise fix["where"].error(f"{row['id']}: the audit corrects {encode(fix['old'])} "
+                                             f"but the adjudicated label is {encode(row['labels'])}")
                 row["labels"], row["audited"] = fix["new"], True
                 row["rationale"] = f"audit: {fix['rationale']}"
             rows.append(row)
     if audit:
         stale = next(iter(audit.values()))
-        path, line = stale["where"].rsplit(":", 1)
-        raise DataError(path, int(line), f"audit row {next(iter(audit))} matches no labelled real sentence")
+        raise stale["where"].error(f"audit row {next(iter(audit))} matches no labelled real sentence")
     return rows

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from data.errors import DataError
+from data.errors import DataError, Where
 from data.labels import LABELS
 
 STRING_FIELDS = ("id", "doc_id", "text", "source", "register", "boilerplate", "rationale")
@@ -62,7 +62,7 @@ def parse_labelled_line(line: str, path, lineno: int, default_source: str) -> di
         "register": obj.get("register") or "",
         "boilerplate": obj.get("boilerplate") or "",
         "rationale": obj.get("rationale") or "",
-        "where": f"{path}:{lineno}",
+        "where": Where(str(path), lineno),
     }
     # sentences that came out of `diplostance ingest` remember where they were split from
     if isinstance(obj.get("source_file"), str) and isinstance(obj.get("sent_idx"), int):
@@ -103,8 +103,7 @@ def check_unique_ids(rows: list[dict]) -> None:
     first: dict[str, str] = {}
     for row in rows:
         if row["id"] in first:
-            path, line = row["where"].rsplit(":", 1)
-            raise DataError(path, int(line), f"duplicate id {row['id']!r} (also at {first[row['id']]})")
+            raise row["where"].error(f"duplicate id {row['id']!r} (also at {first[row['id']]})")
         first[row["id"]] = row["where"]
 
 
@@ -167,8 +166,5 @@ def check_consistent_labels(rows: list[dict]) -> None:
         key = " ".join(row["text"].split()).lower()
         other = first.setdefault(key, row)
         if other is not row and other["labels"] != row["labels"]:
-            path, line = row["where"].rsplit(":", 1)
-            raise DataError(
-                path, int(line),
-                f"conflicting labels for the same sentence: {row['labels']} here, {other['labels']} at {other['where']}",
-            )
+            raise row["where"].error(
+                f"conflicting labels for the same sentence: {row['labels']} here, {other['labels']} at {other['where']}")

@@ -22,7 +22,7 @@ def test_reads_valid_rows_and_canonicalises_label_order(tmp_path):
     path = write_jsonl(tmp_path / "rows.jsonl", [{**GOOD, "labels": ["project_pledge", "commitment"]}])
     (row,) = read_labelled_jsonl(path)
     assert row["labels"] == ["commitment", "project_pledge"]
-    assert row["doc_id"] == "a" and row["where"].endswith("rows.jsonl:1")
+    assert row["doc_id"] == "a" and str(row["where"]).endswith("rows.jsonl:1") and row["where"].line == 1
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from data.errors import DataError
 from data.splitting import split_document
 from data.documents import iter_documents
 
@@ -29,8 +28,7 @@ def check_rows_against_sources(rows: list[dict]) -> int:
             sents = sentences.get(row["doc_id"])
             idx = row["sent_idx"]
             if sents is None or idx >= len(sents) or " ".join(sents[idx].text.split()) != " ".join(row["text"].split()):
-                path, line = row["where"].rsplit(":", 1)
-                raise DataError(path, int(line), f"text of {row['id']} no longer matches sentence {idx} of "
-                                                 f"{row['doc_id']} in {source}")
+                raise row["where"].error(f"text of {row['id']} no longer matches sentence {idx} of "
+                                         f"{row['doc_id']} in {source}")
             checked += 1
     return checked
