@@ -48,10 +48,8 @@ def load_seed_rows(raw_dir: Path = RAW_DIR, annotations_path: Path = SEED_ANNOTA
                 raise DataError(annotations_path, None, f"sentence {sid} has no label row: {sent.text[:60]!r}")
             if ann["text"] != sent.text:
                 raise ann["where"].error(f"text of {sid} no longer matches the split sentence")
-            rows.append(
-                {**ann, "doc_id": doc_id, "source": "seed", "boilerplate": sent.boilerplate or "",
-                 "start": sent.start, "end": sent.end}
-            )
+            rows.append(ann.replace(doc_id=doc_id, source="seed", boilerplate=sent.boilerplate or "",
+                                    start=sent.start, end=sent.end, sent_idx=sent.sent_idx))
     if annotations:
         stale = next(iter(annotations.values()))
         raise stale["where"].error(f"label row {stale['id']} matches no sentence of the raw seeds")
@@ -63,10 +61,9 @@ def load_authored_rows(directory: Path = AUTHORED_DIR) -> list[dict]:
     for path in sorted(directory.glob("*.jsonl")):
         file_rows = read_labelled_jsonl(path, "authored")
         for i, row in enumerate(file_rows):
-            if row["source"] != "authored":
-                raise row["where"].error("authored rows must carry source 'authored'")
-            row["doc_id"] = f"authored/{row['register'] or path.stem}/{i // AUTHORED_GROUP_SIZE:03d}"
-        rows.extend(file_rows)
+            if row.source != "authored":
+                raise row.where.error("authored rows must carry source 'authored'")
+            rows.append(row.replace(doc_id=f"authored/{row.register or path.stem}/{i // AUTHORED_GROUP_SIZE:03d}"))
     return rows
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from data.annotation import batch_status, decode, encode, load_batch
 from data.errors import DataError, Where
+from data.records import LabelledRow
 
 REAL_DIR = Path(__file__).resolve().parent / "real"
 AUDIT_FILE = REAL_DIR / "audit.tsv"
@@ -48,7 +49,7 @@ def read_audit(path: Path = AUDIT_FILE) -> dict[str, dict]:
     return out
 
 
-def load_real_rows(directory: Path = REAL_DIR, audit_path: Path | None = None) -> list[dict]:
+def load_real_rows(directory: Path = REAL_DIR, audit_path: Path | None = None) -> list[LabelledRow]:
     """Every labelled real row of the complete batches, audit corrections applied."""
     audit = read_audit(audit_path or directory / "audit.tsv")
     rows = []
@@ -56,20 +57,19 @@ def load_real_rows(directory: Path = REAL_DIR, audit_path: Path | None = None) -
         if batch_status(d) != "labelled":
             continue
         for r in load_batch(d).rows():
-            row = {
-                "id": r["id"], "doc_id": r["doc_id"], "text": r["text"], "labels": r["labels"], "source": "real",
-                "register": r.get("register", ""), "boilerplate": r.get("boilerplate", ""),
-                "rationale": r["rationale"], "where": r["where"], "batch": r["batch"],
-                "reading_a": r["reading_a"], "reading_b": r["reading_b"],
-                **{k: r[k] for k in META_FIELDS if k in r},
-            }
-            fix = audit.pop(row["id"], None)
+            row = LabelledRow(
+                id=r["id"], doc_id=r["doc_id"], text=r["text"], labels=r["labels"], source="real",
+                register=r.get("register", ""), boilerplate=r.get("boilerplate", ""), rationale=r["rationale"],
+                where=r["where"],
+                meta={"batch": r["batch"], "reading_a": r["reading_a"], "reading_b": r["reading_b"],
+                      **{k: r[k] for k in META_FIELDS if k in r}},
+            )
+            fix = audit.pop(row.id, None)
             if fix is not None:
-                if fix["old"] != row["labels"]:
-                    raise fix["where"].error(f"{row['id']}: the audit corrects {encode(fix['old'])} "
-                                             f"but the adjudicated label is {encode(row['labels'])}")
-                row["labels"], row["audited"] = fix["new"], True
-                row["rationale"] = f"audit: {fix['rationale']}"
+                if list(fix["old"]) != row["labels"]:
+                    raise fix["where"].error(f"{row.id}: the audit corrects {encode(fix['old'])} "
+                                             f"but the adjudicated label is {encode(row.labels)}")
+                row = row.replace(labels=fix["new"], audited=True, rationale=f"audit: {fix['rationale']}")
             rows.append(row)
     if audit:
         stale = next(iter(audit.values()))

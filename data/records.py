@@ -11,9 +11,14 @@ rows silently skipped.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -32,8 +37,61 @@ def dataset_features():
                      for name in DATASET_COLUMNS})
 
 
-def parse_labelled_line(line: str, path, lineno: int, default_source: str) -> dict:
-    """One JSONL line -> a normalised row dict (raises DataError on any problem)."""
+_CORE_FIELDS = ("id", "doc_id", "text", "labels", "source", "register", "boilerplate", "rationale", "where")
+
+
+@dataclass(frozen=True)
+class LabelledRow(Mapping):
+    """One labelled sentence: a typed, frozen record that knows where it was read.
+
+    Attribute access is typed (``row.labels`` is a tuple in the order of LABELS); the read-only
+    mapping view (``row["labels"]``, ``row.get("start")``) gives the JSON form, so a row reads
+    like the JSONL it came from. Extra fields (offsets, source metadata, the readings of a real
+    row, the fold of a CV row) live in ``meta``. Change a row with ``row.replace(...)``.
+    """
+
+    id: str
+    doc_id: str
+    text: str
+    labels: tuple[str, ...]
+    source: str
+    register: str = ""
+    boilerplate: str = ""
+    rationale: str = ""
+    where: Where | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        object.__setattr__(self, "labels", tuple(name for name in LABELS if name in self.labels))
+        object.__setattr__(self, "meta", MappingProxyType(dict(self.meta)))
+
+    def __getitem__(self, key: str):
+        if key == "labels":
+            return list(self.labels)
+        if key in _CORE_FIELDS:
+            return getattr(self, key)
+        return self.meta[key]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from _CORE_FIELDS
+        yield from self.meta
+
+    def __len__(self) -> int:
+        return len(_CORE_FIELDS) + len(self.meta)
+
+    def replace(self, **changes) -> "LabelledRow":
+        """A copy with ``changes``; names that are not fields go to ``meta``."""
+        core = {k: v for k, v in changes.items() if k in _CORE_FIELDS and k != "meta"}
+        extra = {k: v for k, v in changes.items() if k not in _CORE_FIELDS}
+        return dataclasses.replace(self, **core, meta={**self.meta, **extra})
+
+    def to_json(self) -> dict:
+        """The row as a JSON object (``where`` as ``path:line``)."""
+        return {k: (str(v) if isinstance(v, Where) else v) for k, v in self.items() if v is not None}
+
+
+def parse_labelled_line(line: str, path, lineno: int, default_source: str) -> LabelledRow:
+    """One JSONL line -> a LabelledRow (raises DataError on any problem)."""
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -53,27 +111,26 @@ def parse_labelled_line(line: str, path, lineno: int, default_source: str) -> di
     unknown = sorted(set(labels) - set(LABELS))
     if unknown:
         raise DataError(path, lineno, f"unknown label {unknown[0]!r} (known: {', '.join(LABELS)})")
-    row = {
+    values = {
         "id": obj["id"],
         "doc_id": obj.get("doc_id") or obj.get("doc") or obj["id"].rsplit(":", 1)[0],
         "text": obj["text"],
-        "labels": [name for name in LABELS if name in labels],  # canonical order, no repeats
         "source": obj.get("source") or default_source,
         "register": obj.get("register") or "",
         "boilerplate": obj.get("boilerplate") or "",
         "rationale": obj.get("rationale") or "",
-        "where": Where(str(path), lineno),
     }
+    for key in STRING_FIELDS:
+        if not isinstance(values[key], str):
+            raise DataError(path, lineno, f"'{key}' must be a string")
+    meta = {}
     # sentences that came out of `diplostance ingest` remember where they were split from
     if isinstance(obj.get("source_file"), str) and isinstance(obj.get("sent_idx"), int):
-        row["source_file"], row["sent_idx"] = obj["source_file"], obj["sent_idx"]
-    for key in STRING_FIELDS:
-        if not isinstance(row[key], str):
-            raise DataError(path, lineno, f"'{key}' must be a string")
-    return row
+        meta = {"source_file": obj["source_file"], "sent_idx": obj["sent_idx"]}
+    return LabelledRow(**values, labels=tuple(labels), where=Where(str(path), lineno), meta=meta)
 
 
-def read_labelled_jsonl(path: str | Path, default_source: str | None = None) -> list[dict]:
+def read_labelled_jsonl(path: str | Path, default_source: str | None = None) -> list[LabelledRow]:
     """Read and validate a labelled JSONL file.
 
     Raises DataError naming file and line for: a missing or empty file, malformed JSON,
@@ -155,7 +212,9 @@ def write_jsonl(rows, path: str | Path, fields=None) -> None:
 
     with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8") as fh:
         for row in rows:
-            obj = {k: row[k] for k in fields if k in row} if fields else row
+            obj = row.to_json() if isinstance(row, LabelledRow) else row
+            if fields:
+                obj = {k: obj[k] for k in fields if k in obj}
             fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from data.atomic import write_text_atomic
-from data.errors import DiplostanceError
+from data.errors import DiplostanceError, Where
 from data.labels import LABELS, from_multi_hot
-from data.records import multi_hot, texts_and_targets, write_jsonl
+from data.records import LabelledRow, multi_hot, texts_and_targets, write_jsonl
 from evaluation.metrics import compute_metrics
 from models.base import StanceModel
 from models.config import TrainConfig
@@ -80,8 +80,9 @@ class EvalResult:
             raise DiplostanceError(f"{directory}: not an evaluation directory (needs report.json and predictions.jsonl)")
         report = json.loads(report_path.read_text())
         preds = [json.loads(line) for line in pred_path.read_text().splitlines() if line.strip()]
-        rows = [{"id": p["id"], "doc_id": p["doc_id"], "source": p.get("source", ""), "text": p["text"],
-                 "labels": p["gold"], **({"fold": p["fold"]} if "fold" in p else {})} for p in preds]
+        rows = [LabelledRow(id=p["id"], doc_id=p["doc_id"], source=p.get("source", ""), text=p["text"],
+                            labels=p["gold"], where=Where(str(pred_path), i),
+                            meta={"fold": p["fold"]} if "fold" in p else {}) for i, p in enumerate(preds, 1)]
         scores = np.array([[p["scores"][n] for n in LABELS] for p in preds]).reshape(-1, len(LABELS))
         info = {k: v for k, v in report.items() if k not in ("title", "n_sentences", "thresholds", "metrics")}
         return cls(rows, scores, multi_hot([p["predicted"] for p in preds]), report["thresholds"],
@@ -146,7 +147,7 @@ def leave_one_article_out(
         scores.append(s)
         predicted.append((s >= model.thresholds_).astype(int))
         thresholds.append({n: float(t) for n, t in zip(LABELS, model.thresholds_)})
-        scored_rows += [{**r, "fold": article} for r in test]
+        scored_rows += [r.replace(fold=article) for r in test]
     result = EvalResult(
         rows=scored_rows,
         scores=np.vstack(scores),

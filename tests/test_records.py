@@ -98,3 +98,24 @@ def test_dataset_card_counts_match_the_data():
     from data.card import card_is_current
 
     assert card_is_current(load_bundled(include_authored=True)), "run: diplostance build-data --update-card"
+
+
+def test_labelled_rows_are_typed_frozen_and_know_where_they_came_from(tmp_path):
+    import dataclasses
+
+    from data.records import LabelledRow
+
+    path = write_jsonl(tmp_path / "r.jsonl", [{**GOOD, "labels": ["project_pledge", "commitment"]}])
+    (row,) = read_labelled_jsonl(path)
+    assert isinstance(row, LabelledRow)
+    assert row.labels == ("commitment", "project_pledge") and row["labels"] == ["commitment", "project_pledge"]
+    assert (row.where.path, row.where.line) == (str(path), 1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        row.labels = ()
+    with pytest.raises(TypeError):
+        row["labels"] = []
+    moved = row.replace(doc_id="d9", start=4)
+    assert (moved.doc_id, moved["start"], row.doc_id, row.get("start")) == ("d9", 4, row.doc_id, None)
+    assert moved.to_json()["where"] == f"{path}:1"
+    with pytest.raises(DataError, match=r"r.jsonl:1: boom"):
+        raise row.where.error("boom")

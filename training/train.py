@@ -42,7 +42,7 @@ def gather_training_rows(
     check_rows_against_sources(rows)
     if data_weight > 1:
         extra = [r for r in rows if r["source"] not in BUNDLED_SOURCES]
-        rows += [{**r, "id": f"{r['id']}#repeat{k}"} for k in range(1, data_weight) for r in extra]
+        rows += [r.replace(id=f"{r.id}#repeat{k}") for k in range(1, data_weight) for r in extra]
     for f in files:
         f["weight"] = data_weight
     return rows, files
