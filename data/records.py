@@ -90,6 +90,54 @@ class LabelledRow(Mapping):
         return {k: (str(v) if isinstance(v, Where) else v) for k, v in self.items() if v is not None}
 
 
+_SCORED_FIELDS = ("doc_id", "sent_idx", "start", "end", "text", "boilerplate", "labels", "scores")
+
+
+@dataclass(frozen=True)
+class ScoredSentence(Mapping):
+    """One sentence as the tagger outputs it: its place in the document, the label decisions
+    and the score of every label, plus the document's metadata (``meta``). Read-only; the
+    mapping view is the JSON row of a scores file, whose computed keys win over metadata."""
+
+    doc_id: str
+    sent_idx: int
+    start: int
+    end: int
+    text: str
+    boilerplate: str
+    labels: tuple[str, ...]
+    scores: Mapping[str, float]
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        object.__setattr__(self, "labels", tuple(self.labels))
+        object.__setattr__(self, "scores", MappingProxyType(dict(self.scores)))
+        object.__setattr__(self, "meta", MappingProxyType({k: v for k, v in self.meta.items() if k not in _SCORED_FIELDS}))
+
+    def __getitem__(self, key: str):
+        if key == "labels":
+            return list(self.labels)
+        if key == "scores":
+            return dict(self.scores)
+        if key in _SCORED_FIELDS:
+            return getattr(self, key)
+        return self.meta[key]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.meta
+        yield from _SCORED_FIELDS
+
+    def __len__(self) -> int:
+        return len(self.meta) + len(_SCORED_FIELDS)
+
+    def to_json(self) -> dict:
+        return dict(self.items())
+
+    @classmethod
+    def from_json(cls, obj: dict) -> "ScoredSentence":
+        return cls(**{k: obj[k] for k in _SCORED_FIELDS}, meta={k: v for k, v in obj.items() if k not in _SCORED_FIELDS})
+
+
 def parse_labelled_line(line: str, path, lineno: int, default_source: str) -> LabelledRow:
     """One JSONL line -> a LabelledRow (raises DataError on any problem)."""
     try:

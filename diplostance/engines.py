@@ -13,18 +13,25 @@ from typing import Iterable, Iterator
 
 from data.documents import Document, iter_sentence_rows
 from data.labels import LABELS
+from data.records import ScoredSentence
 from models.base import StanceModel
 
 
-def label_rows(rows: list[dict], P, thresholds) -> list[dict]:
-    """Attach scores {label: p} and labels [names] to sentence rows, given P of shape (N, K)."""
+def label_rows(rows: list[dict], P, thresholds) -> list[ScoredSentence]:
+    """Sentence rows + probabilities P of shape (N, K) -> scored sentences (scores {label: p}
+    and the labels whose score reaches their threshold)."""
+    out = []
     for row, p in zip(rows, P):
-        row["scores"] = {name: round(float(v), 6) for name, v in zip(LABELS, p)}
-        row["labels"] = [name for name, v, t in zip(LABELS, p, thresholds) if v >= t]
-    return rows
+        meta = {k: v for k, v in row.items() if k not in ("doc_id", "sent_idx", "start", "end", "text", "boilerplate")}
+        out.append(ScoredSentence(
+            row["doc_id"], row["sent_idx"], row["start"], row["end"], row["text"], row["boilerplate"],
+            labels=[name for name, v, t in zip(LABELS, p, thresholds) if v >= t],
+            scores={name: round(float(v), 6) for name, v in zip(LABELS, p)}, meta=meta))
+    return out
 
 
-def score_rows(model: StanceModel, rows: Iterable[dict], chunk: int = 512, batch_size: int | None = None) -> Iterator[dict]:
+def score_rows(model: StanceModel, rows: Iterable[dict], chunk: int = 512,
+               batch_size: int | None = None) -> Iterator[ScoredSentence]:
     """Add `scores` and `labels` to each sentence row, ``chunk`` rows at a time."""
     batch: list[dict] = []
     for row in rows:
@@ -40,7 +47,7 @@ class LocalEngine:
     def __init__(self, model: StanceModel, split: bool = True, batch_size: int | None = None):
         self.model, self.split, self.batch_size = model, split, batch_size
 
-    def score_group(self, documents: list[Document]) -> list[dict]:
+    def score_group(self, documents: list[Document]) -> list[ScoredSentence]:
         rows = list(iter_sentence_rows(documents, self.split))
         if not rows:
             return []

@@ -15,6 +15,7 @@ import json
 import numpy as np
 
 from data.errors import DiplostanceError
+from data.records import ScoredSentence
 
 
 class _RayScorer:
@@ -31,7 +32,7 @@ class _RayScorer:
 
         docs = [Document(str(d), str(t), "", json.loads(m)) for d, t, m in zip(batch["doc_id"], batch["text"], batch["meta"])]
         rows = self.engine.score_group(docs)
-        return {"row": np.array([json.dumps(r, ensure_ascii=False) for r in rows], dtype=object)}
+        return {"row": np.array([json.dumps(r.to_json(), ensure_ascii=False) for r in rows], dtype=object)}
 
 
 class RayEngine:
@@ -55,7 +56,7 @@ class RayEngine:
         self.model_dir, self.split, self.batch_size, self.runtime = str(model_dir), split, batch_size, runtime
         self.workers = max(1, int(ray.cluster_resources().get("CPU", 1)) // 2)
 
-    def score_group(self, documents) -> list[dict]:
+    def score_group(self, documents) -> list[ScoredSentence]:
         if not documents:
             return []
         items = [{"doc_id": d.doc_id, "text": d.text, "meta": json.dumps(d.meta, ensure_ascii=False)} for d in documents]
@@ -67,7 +68,7 @@ class RayEngine:
             batch_format="numpy",
             concurrency=self.workers,
         )
-        return [json.loads(r["row"]) for r in ds.iter_rows()]
+        return [ScoredSentence.from_json(json.loads(r["row"])) for r in ds.iter_rows()]
 
     def close(self):
         pass

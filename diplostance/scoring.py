@@ -196,7 +196,7 @@ def _flush_group(engine, group, group_units, spool, errors, state, paths, progre
         return
     rows = engine.score_group(group) if group else []
     for row in rows:
-        spool.write((json.dumps(row, ensure_ascii=False) + "\n").encode())
+        spool.write((json.dumps(row.to_json(), ensure_ascii=False) + "\n").encode())
         for name in row["labels"]:
             state[name] += 1
     spool.flush()
