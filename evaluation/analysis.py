@@ -62,19 +62,18 @@ def pr_curve(run: EvalResult, label: str) -> dict:
 def reliability(run: EvalResult, label: str, n_bins: int = 10) -> dict:
     """Calibration: mean predicted probability vs observed positive rate in equal-width bins,
     plus the expected calibration error (weighted mean gap)."""
+    from sklearn.calibration import calibration_curve
+
     k = LABELS.index(label)
     y, s = run.gold[:, k], run.scores[:, k]
+    observed, mean_pred = calibration_curve(y, s, n_bins=n_bins, strategy="uniform")
+    # calibration_curve drops empty bins; count what each non-empty bin holds, in the same order
     bins = np.minimum((s * n_bins).astype(int), n_bins - 1)
-    mean_pred, observed, counts = [], [], []
-    for b in range(n_bins):
-        m = bins == b
-        if m.any():
-            mean_pred.append(float(s[m].mean()))
-            observed.append(float(y[m].mean()))
-            counts.append(int(m.sum()))
-    gaps = np.abs(np.array(mean_pred) - np.array(observed))
-    ece = float((gaps * np.array(counts)).sum() / max(sum(counts), 1))
-    return {"mean_predicted": mean_pred, "observed_rate": observed, "counts": counts, "ece": ece}
+    counts = np.bincount(bins, minlength=n_bins)
+    counts = counts[counts > 0]
+    ece = float((np.abs(mean_pred - observed) * counts).sum() / max(counts.sum(), 1))
+    return {"mean_predicted": mean_pred.tolist(), "observed_rate": observed.tolist(), "counts": counts.tolist(),
+            "ece": ece}
 
 
 def errors(run: EvalResult, label: str, kind: str) -> list[dict]:

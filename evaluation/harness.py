@@ -133,12 +133,17 @@ def leave_one_article_out(
     No article appears in two folds' test sides; extra rows are always on the training side.
     """
     extra_train_rows = extra_train_rows or []
-    articles = sorted({r["doc_id"] for r in seed_rows})
+    from sklearn.model_selection import LeaveOneGroupOut
+
+    docs = [r["doc_id"] for r in seed_rows]
+    articles = sorted(set(docs))
     scored_rows, scores, predicted, thresholds = [], [], [], []
     started = time.perf_counter()
-    for fold, article in enumerate(articles):
-        train = [r for r in seed_rows if r["doc_id"] != article] + extra_train_rows
-        test = [r for r in seed_rows if r["doc_id"] == article]
+    splits = sorted(LeaveOneGroupOut().split(seed_rows, groups=docs), key=lambda split: docs[split[1][0]])
+    for fold, (train_idx, test_idx) in enumerate(splits):
+        article = docs[test_idx[0]]
+        train = [seed_rows[i] for i in train_idx] + extra_train_rows
+        test = [seed_rows[i] for i in test_idx]
         if progress:
             progress(f"fold {fold + 1}/{len(articles)}: held out {article} ({len(test)} sentences, train {len(train)})")
         texts, Y, groups = texts_and_targets(train)
