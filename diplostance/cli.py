@@ -56,7 +56,7 @@ def _config_fields():
 def add_config_arguments(p: argparse.ArgumentParser) -> None:
     """One flag per TrainConfig field (``--target-precision``, ``--char-ngrams/--no-char-ngrams``,
     ...), with the field's help text and default, plus the data switches."""
-    from models.registry import ARCHS
+    from models.config import ARCHS
 
     group = p.add_argument_group("training configuration")
     for f in _config_fields():

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 
 
+ARCHS = ("tfidf", "embedding", "finetune")  # the model families (models.registry maps them to classes)
+
+
 def _f(default, help: str):
     return field(default=default, metadata={"help": help})
 

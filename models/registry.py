@@ -6,9 +6,7 @@ from pathlib import Path
 
 from data.errors import DiplostanceError
 from models.base import StanceModel, read_model_metadata
-from models.config import TrainConfig
-
-ARCHS = ("tfidf", "embedding", "finetune")
+from models.config import ARCHS, TrainConfig
 
 
 def model_class(arch: str) -> type[StanceModel]:

@@ -168,3 +168,10 @@ def test_wheel_installs_and_builds_the_data_outside_the_checkout(tmp_path):
     assert r.returncode == 0, r.stderr
     assert re.search(r"^\d+ labelled sentences", r.stdout, re.M)
     assert (work / "out" / "bundled.jsonl").is_file() and (work / "out" / "hf" / "README.md").is_file()
+
+
+def test_the_cli_starts_without_heavy_imports():
+    code = ("import sys, diplostance.cli as c; c.build_parser(); "
+            "print(sorted(m for m in ('datasets', 'torch', 'transformers', 'sklearn') if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.strip() == "[]", r.stdout + r.stderr
