@@ -117,8 +117,8 @@ def main(argv=None) -> int:
     naive_texts = texts[: args.naive_sentences]
 
     ft = load_model(args.finetune)
-    ft.config = ft.config.replace(batch_size=16)  # the `diplostance score` default
-    ft_rate, ft_scores = rate(ft.predict_proba, texts)
+    batch = 16  # the `diplostance score` default
+    ft_rate, ft_scores = rate(lambda t: ft.predict_proba(t, batch), texts)
     naive_rate, naive_scores = rate(lambda t: naive_pipeline_scores(args.finetune, t), naive_texts)
     ours_on_naive = ft_scores[: len(naive_texts)]
     same = ((ours_on_naive >= ft.thresholds_) == (naive_scores >= ft.thresholds_)).all(axis=1)
@@ -130,14 +130,14 @@ def main(argv=None) -> int:
     }
     print(json.dumps(results["finetune"]), flush=True)
     if args.onnx:
-        from models.onnx_runtime import RUNTIMES, OnnxFinetuneModel
+        from models.onnx_runtime import RUNTIMES
 
         dev = UNGD.parents[1] / "dev" / "dev.jsonl"
         dev_texts = [json.loads(line)["text"] for line in dev.read_text().splitlines() if line.strip()] if dev.is_file() else []
         torch_dev = ft.predict_proba(dev_texts) >= ft.thresholds_ if dev_texts else None
         for runtime in RUNTIMES:
-            onnx_model = OnnxFinetuneModel.from_model(ft, args.finetune, runtime)
-            onnx_rate, onnx_scores = rate(onnx_model.predict_proba, texts)
+            onnx_model = load_model(args.finetune, runtime=runtime)
+            onnx_rate, onnx_scores = rate(lambda t: onnx_model.predict_proba(t, batch), texts)
             agree = ((onnx_scores >= ft.thresholds_) == (ft_scores >= ft.thresholds_)).all(axis=1)
             on_naive = onnx_scores[: len(naive_texts)]
             entry = {"sentences_per_second": round(onnx_rate, 1), "speedup_vs_naive": round(onnx_rate / naive_rate, 2),
