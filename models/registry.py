@@ -22,6 +22,10 @@ def model_class(arch: str) -> type[StanceModel]:
         from models.finetune import FinetuneModel
 
         return FinetuneModel
+    if arch == "ensemble":
+        from models.ensemble import EnsembleModel
+
+        return EnsembleModel
     raise DiplostanceError(f"unknown arch {arch!r} (choose from {', '.join(ARCHS)})")
 
 

@@ -48,7 +48,7 @@ def _config(arch, tiny_bert, **overrides):
     return TrainConfig(**{**settings, **overrides})
 
 
-@pytest.mark.parametrize("arch", ["embedding", "finetune"])
+@pytest.mark.parametrize("arch", ["embedding", "finetune", "ensemble"])
 def test_fit_save_load_identical(arch, tiny_bert, tmp_path):
     texts, Y, groups = texts_and_targets(ROWS)
     model = build_model(_config(arch, tiny_bert)).fit(texts, Y, groups)
@@ -178,3 +178,17 @@ def test_mpnet_reassembles_once_and_verifies_its_archive(tmp_path):
     mtime = (path / "model.safetensors").stat().st_mtime
     assert encoder.mpnet_encoder_dir(tmp_path) == path and (path / "model.safetensors").stat().st_mtime == mtime
     assert [p.name for p in tmp_path.iterdir()] == ["all-mpnet-base-v2"]  # no archive or staging left
+
+
+def test_ensemble_is_the_mean_of_its_parts_with_thresholds_from_their_shared_held_out_rows(tiny_bert):
+    from models.finetune_trainer import validation_split
+
+    texts, Y, groups = texts_and_targets(ROWS)
+    model = build_model(_config("ensemble", tiny_bert, epochs=1, char_ngrams=False)).fit(texts, Y, groups)
+    P = model.predict_proba(texts[:20])
+    parts = [part._predict_proba(texts[:20], 32) for part in (model.tfidf_, model.finetune_)]
+    np.testing.assert_allclose(P, (parts[0] + parts[1]) / 2, atol=1e-6)
+    _, val_idx = validation_split(groups, 0.15, 13)
+    Y_held, P_held = model.heldout_
+    np.testing.assert_array_equal(Y_held, Y[val_idx])
+    assert P_held.shape == (len(val_idx), 3)
