@@ -147,9 +147,12 @@ def _train_arguments(p):
 def train_cli(args) -> None:
     from training.train import train
 
+    from models.base import check_model_output
+
     config = config_from_args(args)
     if args.data_weight < 1:
         raise DiplostanceError("--data-weight must be at least 1")
+    check_model_output(args.output)
     _say(f"training {config.arch} -> {args.output}")
     model = train(config, args.output, data_files=args.data, bundled=not args.no_bundled,
                   authored=not args.no_authored, real=not args.no_real, data_weight=args.data_weight)

@@ -111,8 +111,12 @@ class StanceModel(ABC):
         }
 
     def save(self, directory: str | Path) -> Path:
-        """Write the model to `directory` atomically (a temp dir renamed when complete)."""
+        """Write the model to `directory` atomically (a temp dir renamed when complete).
+
+        An existing `directory` is replaced only when it holds a diplostance model; anything
+        else there (user files, a parent directory) is an error and stays untouched."""
         directory = Path(directory)
+        check_model_output(directory)
         tmp = directory.with_name(f".{directory.name}.partial-{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
@@ -124,9 +128,13 @@ class StanceModel(ABC):
         from models.model_card import write_model_card
 
         write_model_card(tmp, config["diplostance"])
-        if directory.exists():
-            shutil.rmtree(directory)
-        tmp.rename(directory)
+        if directory.exists():  # a previous model: swap, then remove the old one
+            old = directory.with_name(f".{directory.name}.old-{os.getpid()}")
+            directory.rename(old)
+            tmp.rename(directory)
+            shutil.rmtree(old)
+        else:
+            tmp.rename(directory)
         return directory
 
     @classmethod
@@ -159,6 +167,22 @@ def grouped_out_of_fold(fit_predict, Y: np.ndarray, groups: list[str], n_splits:
     for train_idx, test_idx in splitter.split(np.zeros(len(Y)), Y, groups):
         held_out[test_idx] = fit_predict(train_idx, test_idx)
     return held_out
+
+
+def check_model_output(directory: str | Path) -> None:
+    """Refuse to write a model where something other than a diplostance model already is."""
+    directory = Path(directory)
+    if not directory.exists():
+        return
+    if not directory.is_dir():
+        raise DiplostanceError(f"{directory}: exists and is not a directory; choose another --output")
+    if not any(directory.iterdir()):
+        return
+    try:
+        read_model_metadata(directory)
+    except DiplostanceError:
+        raise DiplostanceError(f"{directory}: exists and is not a diplostance model directory; "
+                               "refusing to replace it (choose another --output)") from None
 
 
 def read_model_metadata(directory: str | Path) -> dict:

@@ -104,3 +104,27 @@ def test_stored_notebook_has_no_outputs():
 
     nb = nbformat.read(NOTEBOOK, as_version=4)
     assert all(not c.get("outputs") and not c.get("execution_count") for c in nb.cells if c.cell_type == "code")
+
+
+@pytest.mark.parametrize("target", ["user_files", "parent", "file"])
+def test_train_never_replaces_what_is_not_a_model(tmp_path, target):
+    work = tmp_path / "work"
+    work.mkdir()
+    keep = work / "notes.txt"
+    keep.write_text("mine")
+    output = {"user_files": work, "parent": "..", "file": keep}[target]
+    r = run("train", "--arch", "tfidf", "--no-authored", "--no-real", "--no-char-ngrams", "--output", output, cwd=work)
+    assert r.returncode == 2 and "refusing to replace it" in r.stderr or "is not a directory" in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert keep.read_text() == "mine" and (tmp_path / "work").is_dir()
+
+
+def test_train_replaces_its_own_model_atomically(seed_tfidf_model, tmp_path):
+    import shutil
+
+    model = tmp_path / "m"
+    shutil.copytree(seed_tfidf_model, model)
+    r = run("train", "--arch", "tfidf", "--no-authored", "--no-real", "--no-char-ngrams", "--output", model, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert json.loads((model / "config.json").read_text())["diplostance"]["training_config"]["char_ngrams"] is False
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]  # no temporary or old copy left

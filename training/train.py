@@ -90,6 +90,9 @@ def train(
     config: TrainConfig, output_dir: str | Path, data_files=None, bundled: bool = True, authored: bool = True,
     data_weight: int = 1, real: bool = True,
 ) -> StanceModel:
+    from models.base import check_model_output
+
+    check_model_output(output_dir)  # before any work: never after a long training
     rows, files = gather_training_rows(data_files, bundled=bundled, authored=authored, data_weight=data_weight, real=real)
     model = train_model(config, rows, files)
     model.save(output_dir)
