@@ -6,7 +6,7 @@ DEV := ../shared/dev/dev.jsonl
 MODEL := artifacts/models/default
 ARCH ?=
 
-.PHONY: run test test-fast lint venv compare notebook clean
+.PHONY: run test test-fast lint venv compare real-data notebook clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -40,6 +40,11 @@ compare: $(STAMP)
 	$(BIN)/diplostance select-arch $(if $(wildcard $(DEV)),--dev $(DEV)) --output artifacts/selection
 
 # Every test (slow ones included: notebook, Ray, kill -9, ONNX, packaging).
+# What the real labelled data buys (README, "Real data"): tfidf by default, ARCHS="tfidf finetune" for both.
+ARCHS ?= tfidf
+real-data: $(STAMP)
+	$(BIN)/python -m experiments.real_data $(if $(wildcard $(DEV)),--dev $(DEV)) --archs $(ARCHS) --output artifacts/experiments/real-data
+
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
