@@ -39,12 +39,12 @@ notebook: $(STAMP)
 compare: $(STAMP)
 	$(BIN)/diplostance select-arch $(if $(wildcard $(DEV)),--dev $(DEV)) --output artifacts/selection
 
-# Every test (slow ones included: notebook, Ray, kill -9, ONNX, packaging).
 # What the real labelled data buys (README, "Real data"): tfidf by default, ARCHS="tfidf finetune" for both.
 ARCHS ?= tfidf
 real-data: $(STAMP)
 	$(BIN)/python -m experiments.real_data $(if $(wildcard $(DEV)),--dev $(DEV)) --archs $(ARCHS) --output artifacts/experiments/real-data
 
+# Every test (slow ones included: notebook, Ray, kill -9, ONNX, packaging).
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
