@@ -116,14 +116,16 @@ def _real_block(real: list[dict]) -> list[str]:
                   + ", ".join(f"{k} ({2015 + k - 70}) {v}" for k, v in sorted(Counter(r['session'] for r in un).items())) + ".", ""]
     ag = reading_agreement(real)
     adjudicated = sum(r["reading_a"] != r["reading_b"] for r in real)
-    audited = sum(1 for r in real if r.get("audited"))
+    checked = sum(1 for r in real if r.get("audit"))
+    changed = sum(1 for r in real if r.get("audit") == "changed")
     lines += [
         f"### Agreement between the two independent readings of the real sentences ({ag['n']} sentences)", "",
         "| label | Cohen's kappa | reader A positives | reader B positives | disagreements |", "|---|---|---|---|---|",
         *[f"| {n} | {v['kappa']:.3f} | {v['a_positive']} | {v['b_positive']} | {v['disagreements']} |"
           for n, v in ag["labels"].items()],
         "", f"Identical label sets on {ag['exact_match']} of {ag['n']} sentences; the other {adjudicated} were "
-        f"settled by a third reading, each with a one-line rationale. The label audit changed {audited} labels.", "",
+        f"settled by a third reading, each with a one-line rationale. The label audit re-checked {checked} "
+        f"rows flagged by cleanlab and changed {changed} of them.", "",
     ]
     pending = {k: v for k, v in batch_statuses().items() if v != "labelled"}
     if pending:

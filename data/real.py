@@ -31,7 +31,8 @@ def batch_statuses(directory: Path = REAL_DIR) -> dict[str, str]:
 
 
 def read_audit(path: Path = AUDIT_FILE) -> dict[str, dict]:
-    """id -> {old, new, rationale, where}: label corrections from the audit re-check."""
+    """id -> {old, new, rationale, where}: every row the audit re-checked (new == old when the
+    label was confirmed, a correction otherwise)."""
     if not path.is_file():
         return {}
     out = {}
@@ -69,7 +70,10 @@ def load_real_rows(directory: Path = REAL_DIR, audit_path: Path | None = None) -
                 if list(fix["old"]) != row["labels"]:
                     raise fix["where"].error(f"{row.id}: the audit corrects {encode(fix['old'])} "
                                              f"but the adjudicated label is {encode(row.labels)}")
-                row = row.replace(labels=fix["new"], audited=True, rationale=f"audit: {fix['rationale']}")
+                if fix["new"] != row["labels"]:
+                    row = row.replace(labels=fix["new"], audit="changed", rationale=f"audit: {fix['rationale']}")
+                else:
+                    row = row.replace(audit="confirmed")
             rows.append(row)
     if audit:
         stale = next(iter(audit.values()))

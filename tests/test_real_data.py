@@ -86,8 +86,8 @@ def test_pending_batches_never_load_and_audit_corrections_apply(tmp_path):
 
     (tmp_path / "audit.tsv").write_text("d1:000\tC\tCP\tthe bridge is a specific project\nd1:001\t-\t-\tconfirmed\n")
     rows = load_real_rows(tmp_path)
-    assert rows[0]["labels"] == ["commitment", "project_pledge"] and rows[0]["audited"]
-    assert rows[1]["labels"] == [] and rows[0]["rationale"].startswith("audit:")
+    assert rows[0]["labels"] == ["commitment", "project_pledge"] and rows[0]["audit"] == "changed"
+    assert rows[1]["labels"] == [] and rows[1]["audit"] == "confirmed" and rows[0]["rationale"].startswith("audit:")
 
     (tmp_path / "audit.tsv").write_text("d1:000\tS\tCP\tstale\n")
     with pytest.raises(DataError, match=r"audit.tsv:1: d1:000: the audit corrects S but the adjudicated label is C"):
