@@ -40,8 +40,28 @@ def dataset_features():
 _CORE_FIELDS = ("id", "doc_id", "text", "labels", "source", "register", "boilerplate", "rationale", "where")
 
 
+class _RecordView(Mapping):
+    """The read-only JSON view shared by the record types: typed fields first (``_fields``),
+    then ``meta``; tuples read as lists and mappings as dicts, as in the JSON rows."""
+
+    _fields: tuple[str, ...] = ()
+
+    def __getitem__(self, key: str):
+        if key in self._fields:
+            value = getattr(self, key)
+            return list(value) if isinstance(value, tuple) else dict(value) if isinstance(value, Mapping) else value
+        return self.meta[key]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._fields
+        yield from self.meta
+
+    def __len__(self) -> int:
+        return len(self._fields) + len(self.meta)
+
+
 @dataclass(frozen=True)
-class LabelledRow(Mapping):
+class LabelledRow(_RecordView):
     """One labelled sentence: a typed, frozen record that knows where it was read.
 
     Attribute access is typed (``row.labels`` is a tuple in the order of LABELS); the read-only
@@ -60,24 +80,12 @@ class LabelledRow(Mapping):
     rationale: str = ""
     where: Where | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
+    _fields = _CORE_FIELDS
 
     def __post_init__(self):
         object.__setattr__(self, "labels", tuple(name for name in LABELS if name in self.labels))
         object.__setattr__(self, "meta", MappingProxyType(dict(self.meta)))
 
-    def __getitem__(self, key: str):
-        if key == "labels":
-            return list(self.labels)
-        if key in _CORE_FIELDS:
-            return getattr(self, key)
-        return self.meta[key]
-
-    def __iter__(self) -> Iterator[str]:
-        yield from _CORE_FIELDS
-        yield from self.meta
-
-    def __len__(self) -> int:
-        return len(_CORE_FIELDS) + len(self.meta)
 
     def replace(self, **changes) -> "LabelledRow":
         """A copy with ``changes``; names that are not fields go to ``meta``."""
@@ -94,7 +102,7 @@ _SCORED_FIELDS = ("doc_id", "sent_idx", "start", "end", "text", "boilerplate", "
 
 
 @dataclass(frozen=True)
-class ScoredSentence(Mapping):
+class ScoredSentence(_RecordView):
     """One sentence as the tagger outputs it: its place in the document, the label decisions
     and the score of every label, plus the document's metadata (``meta``). Read-only; the
     mapping view is the JSON row of a scores file, whose computed keys win over metadata."""
@@ -108,27 +116,13 @@ class ScoredSentence(Mapping):
     labels: tuple[str, ...]
     scores: Mapping[str, float]
     meta: Mapping[str, Any] = field(default_factory=dict)
+    _fields = _SCORED_FIELDS
 
     def __post_init__(self):
         object.__setattr__(self, "labels", tuple(self.labels))
         object.__setattr__(self, "scores", MappingProxyType(dict(self.scores)))
         object.__setattr__(self, "meta", MappingProxyType({k: v for k, v in self.meta.items() if k not in _SCORED_FIELDS}))
 
-    def __getitem__(self, key: str):
-        if key == "labels":
-            return list(self.labels)
-        if key == "scores":
-            return dict(self.scores)
-        if key in _SCORED_FIELDS:
-            return getattr(self, key)
-        return self.meta[key]
-
-    def __iter__(self) -> Iterator[str]:
-        yield from self.meta
-        yield from _SCORED_FIELDS
-
-    def __len__(self) -> int:
-        return len(self.meta) + len(_SCORED_FIELDS)
 
     def to_json(self) -> dict:
         return dict(self.items())
