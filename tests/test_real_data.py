@@ -210,3 +210,24 @@ def test_ingest_random_selection_is_seeded_and_excludes_known_ids(seed_tfidf_mod
     r = run_cli("ingest", docs, "--model", seed_tfidf_model, "--select", "random", "--n", "3",
                 "--exclude", tmp_path / "missing.jsonl", "--output", tmp_path / "d.jsonl", cwd=tmp_path)
     assert r.returncode == 2 and "missing.jsonl: no such file" in r.stderr
+
+
+def test_the_audit_ranks_rows_whose_label_the_held_out_model_contradicts():
+    import numpy as np
+
+    from training.audit import flag_label_issues
+
+    rng = np.random.default_rng(0)
+    labels = [["commitment"] if i % 3 == 0 else ["support_declaration"] if i % 3 == 1 else [] for i in range(90)]
+    probs = np.full((90, 3), 0.05)
+    for i, lab in enumerate(labels):
+        for k, name in enumerate(("commitment", "support_declaration", "project_pledge")):
+            if name in lab:
+                probs[i, k] = 0.9 + 0.05 * rng.random()
+    planted = [4, 40, 76]  # the model is sure these are support_declaration, yet they are labelled project_pledge
+    for i in planted:
+        labels[i] = ["project_pledge"]
+    rows = [{"id": f"r{i}", "text": f"sentence {i}", "labels": lab} for i, lab in enumerate(labels)]
+    flagged = flag_label_issues(rows, probs)
+    assert {f["id"] for f in flagged[:3]} == {f"r{i}" for i in planted}
+    assert flagged[0]["model_labels"] == [] and flagged[0]["labels"] == ["project_pledge"]

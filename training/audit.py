@@ -21,12 +21,10 @@ from models.registry import build_model
 def out_of_fold_real(real: list[dict], other: list[dict], config: TrainConfig, n_splits: int = 5) -> np.ndarray:
     """(N, K) probabilities for the real rows, each from a model that never saw its document."""
     texts, Y, groups = texts_and_targets(real)
-    o_texts, o_Y, _ = texts_and_targets(other)
 
     def fit_predict(train_idx, test_idx):
-        model = build_model(config)
-        model._fit([texts[i] for i in train_idx] + o_texts, np.vstack([Y[train_idx], o_Y]))
-        return model._predict_proba([texts[i] for i in test_idx])
+        model = build_model(config).fit(*texts_and_targets([real[i] for i in train_idx] + other))
+        return model.predict_proba([texts[i] for i in test_idx])
 
     return grouped_out_of_fold(fit_predict, Y, groups, n_splits)
 
