@@ -21,6 +21,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from data.atomic import write_text_atomic
 from data.errors import DataError, Where
 from data.labels import LABELS
 
@@ -39,7 +40,9 @@ def encode(labels) -> str:
 def decode(codes: str, path, lineno: int) -> list[str]:
     """"PC" -> ["commitment", "project_pledge"] (canonical order); raises DataError."""
     codes = codes.strip().upper().replace(",", "").replace(" ", "")
-    if codes in (NONE_CODE, "", "NONE", "0"):
+    if not codes:
+        raise DataError(path, lineno, f"no codes (write {NONE_CODE} for none)")
+    if codes in (NONE_CODE, "NONE"):
         return []
     bad = sorted(set(codes) - set(CODES))
     if bad:
@@ -197,13 +200,10 @@ def write_batches(sentences: list[dict], out_dir: Path, prefix: str, size: int,
         directory = out_dir / name
         if directory.exists():
             raise DataError(directory, None, "batch exists already; choose another prefix")
-        directory.mkdir(parents=True)
         numbered = [{"n": n, **s} for n, s in enumerate(group, 1)]
-        with (directory / "sentences.jsonl").open("w", encoding="utf-8") as fh:
-            for s in numbered:
-                fh.write(json.dumps(s, ensure_ascii=False) + "\n")
+        write_text_atomic(directory / "sentences.jsonl",
+                          "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in numbered))
         if views_dir is not None:
-            views_dir.mkdir(parents=True, exist_ok=True)
-            (views_dir / f"{name}.txt").write_text(reader_view(numbered), encoding="utf-8")
+            write_text_atomic(views_dir / f"{name}.txt", reader_view(numbered))
         written.append(directory)
     return written

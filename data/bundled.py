@@ -22,7 +22,6 @@ DATA_DIR = Path(__file__).resolve().parent
 RAW_DIR = DATA_DIR / "raw"
 SEED_ANNOTATIONS = DATA_DIR / "annotations" / "seeds.jsonl"
 AUTHORED_DIR = DATA_DIR / "authored"
-BUNDLED_SOURCES = ("seed", "authored", "real")  # the `source` of every row that ships with the project
 AUTHORED_GROUP_SIZE = 20  # authored rows are grouped in blocks of this size for inner CV splits
 
 

@@ -139,7 +139,9 @@ def update_card(rows: list[dict], card: Path = CARD) -> bool:
     before, rest = text.split(START, 1)
     _, after = rest.split(END, 1)
     new = before + generated_block(rows) + after
-    card.write_text(new)
+    from data.atomic import write_text_atomic
+
+    write_text_atomic(card, new)
     return new != text
 
 

@@ -87,6 +87,13 @@ class LabelledRow(_RecordView):
         object.__setattr__(self, "meta", MappingProxyType(dict(self.meta)))
 
 
+    def __hash__(self) -> int:
+        return hash((self.id, self.text, self.labels))
+
+    def __reduce__(self):  # picklable for multiprocessing (meta is a read-only proxy)
+        return (LabelledRow, (self.id, self.doc_id, self.text, self.labels, self.source, self.register,
+                              self.boilerplate, self.rationale, self.where, dict(self.meta)))
+
     def replace(self, **changes) -> "LabelledRow":
         """A copy with ``changes``; names that are not fields go to ``meta``."""
         core = {k: v for k, v in changes.items() if k in _CORE_FIELDS and k != "meta"}

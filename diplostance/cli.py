@@ -53,9 +53,10 @@ def _config_fields():
     return fields(TrainConfig)
 
 
-def add_config_arguments(p: argparse.ArgumentParser) -> None:
+def add_config_arguments(p: argparse.ArgumentParser, data_switches: bool = True) -> None:
     """One flag per TrainConfig field (``--target-precision``, ``--char-ngrams/--no-char-ngrams``,
-    ...), with the field's help text and default, plus the data switches."""
+    ...), with the field's help text and default; plus the data switches where the command
+    honours them."""
     from models.config import ARCHS
 
     group = p.add_argument_group("training configuration")
@@ -70,8 +71,15 @@ def add_config_arguments(p: argparse.ArgumentParser) -> None:
         else:
             group.add_argument(flag, type={"int": int, "float": float, "str": str}[kind], default=f.default,
                                help=help_text)
-    p.add_argument("--no-authored", action="store_true", help="leave the authored sentences out of training")
-    p.add_argument("--no-real", action="store_true", help="leave the real labelled sentences (data/real) out of training")
+    if data_switches:
+        p.add_argument("--no-authored", action="store_true", help="leave the authored sentences out of training")
+        p.add_argument("--no-real", action="store_true",
+                       help="leave the real labelled sentences (data/real) out of training")
+
+
+def _positive(name: str, value: int) -> None:
+    if value < 1:
+        raise DiplostanceError(f"{name} must be at least 1, not {value}")
 
 
 def config_from_args(args):
@@ -98,6 +106,8 @@ def build_data_cli(args) -> None:
     from data.records import rows_hash, write_jsonl
     from training.train import describe_rows
 
+    if args.update_card and (args.no_authored or args.no_real):
+        raise DiplostanceError("--update-card describes the whole bundled set: drop --no-authored/--no-real")
     rows = load_bundled(include_authored=not args.no_authored, include_real=not args.no_real)
     out = Path(args.output)
     columns = ["id", "doc_id", "text", "labels", "source", "register", "boilerplate", "rationale", "start", "end",
@@ -162,7 +172,7 @@ def train_cli(args) -> None:
 
 
 def _audit_arguments(p):
-    add_config_arguments(p)
+    add_config_arguments(p, data_switches=False)
     p.add_argument("--output", type=Path, default=Path("artifacts/audit/flagged.jsonl"))
     p.add_argument("--top", type=int, default=None, help="keep only the N most suspicious rows")
 
@@ -200,6 +210,7 @@ def _evaluate_arguments(p):
 def evaluate_cli(args) -> None:
     from evaluation.report import format_confusion, format_table
 
+    _positive("--bootstrap", args.bootstrap)
     if args.cv:
         from data.bundled import load_authored_rows, load_seed_rows
         from data.real import load_real_rows
@@ -246,6 +257,7 @@ def compare_cli(args) -> None:
     from evaluation.compare import compare_models, format_comparison, write_comparison
     from models.registry import load_model
 
+    _positive("--bootstrap", args.bootstrap)
     old, new = load_model(args.old), load_model(args.new)
     rows = read_labelled_jsonl(args.data)
     result = compare_models(old, new, rows, n_bootstrap=args.bootstrap)
@@ -255,9 +267,13 @@ def compare_cli(args) -> None:
 
 
 def _select_arch_arguments(p):
-    add_config_arguments(p)
-    p.add_argument("--archs", nargs="+", default=["tfidf", "embedding", "finetune"])
-    p.add_argument("--variants", nargs="+", default=["seeds", "seeds+authored"], choices=["seeds", "seeds+authored"])
+    from models.config import ARCHS
+
+    add_config_arguments(p, data_switches=False)
+    p.add_argument("--archs", nargs="+", default=["tfidf", "embedding", "finetune"], choices=ARCHS)
+    p.add_argument("--variants", nargs="+", default=["seeds", "seeds+authored", "seeds+authored+real"],
+                   choices=["seeds", "seeds+authored", "seeds+authored+real"],
+                   help="training data variants; the winner is chosen on the last one")
     p.add_argument("--dev", type=Path, default=None, help="labelled JSONL for held-out comparison")
     p.add_argument("--output", type=Path, default=Path("artifacts/selection"))
     p.add_argument("--bootstrap", type=int, default=1000)
@@ -269,6 +285,7 @@ def select_arch_cli(args) -> None:
     from data.records import read_labelled_jsonl
     from evaluation.arch_selection import compare_archs, format_summary
 
+    _positive("--bootstrap", args.bootstrap)
     dev_rows = read_labelled_jsonl(args.dev) if args.dev else None
     if dev_rows is None:
         _say("no --dev file: comparing on the seed CV only")
@@ -355,6 +372,7 @@ def score_cli(args) -> None:
     from diplostance.scoring import ScoreOptions, score_archive
     from models.registry import load_model
 
+    _positive("--batch-size", args.batch_size)
     model = load_model(args.model, runtime=args.runtime)
     options = ScoreOptions(
         split=not args.no_split, text_field=args.text_field, id_field=args.id_field, batch_size=args.batch_size,

@@ -35,14 +35,15 @@ def prelabel(model: StanceModel, inputs: list[str | Path], text_field="text", id
     for row in score_rows(model, iter_sentence_rows(iter_documents(inputs, text_field, id_field))):
         margins = [abs(row["scores"][n] - t) for n, t in zip(LABELS, model.thresholds_)]
         rows.append({
+            # document metadata (country, date, ...) travels with each sentence; the computed
+            # keys below come after it, so a metadata field of the same name never replaces them
+            **{k: v for k, v in row.items() if k not in _ROW_KEYS and k != "source_file"},
             "id": f"{row['doc_id']}:{row['sent_idx']:03d}",
             "doc_id": row["doc_id"], "sent_idx": row["sent_idx"], "text": row["text"],
             "labels": row["labels"], "scores": row["scores"],
             "uncertainty": round(1.0 - min(margins), 6),
             "boilerplate": row.get("boilerplate", ""), "source_file": row.get("source_file", ""),
             "start": row["start"], "end": row["end"],
-            # document metadata (country, date, ...) travels with each sentence
-            **{k: v for k, v in row.items() if k not in _ROW_KEYS and k != "source_file"},
         })
     return rows
 

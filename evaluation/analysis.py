@@ -68,7 +68,7 @@ def reliability(run: EvalResult, label: str, n_bins: int = 10) -> dict:
     y, s = run.gold[:, k], run.scores[:, k]
     observed, mean_pred = calibration_curve(y, s, n_bins=n_bins, strategy="uniform")
     # calibration_curve drops empty bins; count what each non-empty bin holds, in the same order
-    bins = np.minimum((s * n_bins).astype(int), n_bins - 1)
+    bins = np.searchsorted(np.linspace(0.0, 1.0, n_bins + 1)[1:-1], s, side="right")  # as calibration_curve bins
     counts = np.bincount(bins, minlength=n_bins)
     counts = counts[counts > 0]
     ece = float((np.abs(mean_pred - observed) * counts).sum() / max(counts.sum(), 1))

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from data.bundled import load_authored_rows, load_seed_rows
+from data.atomic import write_text_atomic
 from data.labels import LABELS
 from evaluation.harness import evaluate_model, leave_one_article_out
 from evaluation.report import format_table
@@ -16,7 +17,7 @@ from models.config import TrainConfig
 from models.provenance import library_versions
 from training.train import train_model
 
-VARIANTS = ("seeds", "seeds+authored")
+VARIANTS = ("seeds", "seeds+authored", "seeds+authored+real")  # the last, richest one is what `train` uses
 
 
 def _dir_size_mb(path: Path) -> float:
@@ -38,10 +39,12 @@ def compare_archs(
 ) -> dict:
     base_config = base_config or TrainConfig()
     output = Path(output)
-    seeds, authored = load_seed_rows(), load_authored_rows()
+    from data.real import load_real_rows
+
+    seeds, authored, real = load_seed_rows(), load_authored_rows(), load_real_rows()
     runs = []
     for variant in variants:
-        extra = authored if variant == "seeds+authored" else []
+        extra = {"seeds": [], "seeds+authored": authored, "seeds+authored+real": authored + real}[variant]
         for arch in archs:
             config = base_config.replace(arch=arch)
             progress(f"[{variant} / {arch}] leave-one-article-out CV")
@@ -76,8 +79,8 @@ def choose_winner(runs: list[dict], has_dev: bool) -> dict:
 def _write(output: Path, runs: list[dict], has_dev: bool) -> dict:
     output.mkdir(parents=True, exist_ok=True)
     result = {"runs": runs, "winner": choose_winner(runs, has_dev), "library_versions": library_versions()}
-    (output / "selection.json").write_text(json.dumps(result, indent=2) + "\n")
-    (output / "selection.md").write_text(format_selection(result, has_dev))
+    write_text_atomic(output / "selection.json", json.dumps(result, indent=2) + "\n")
+    write_text_atomic(output / "selection.md", format_selection(result, has_dev))
     return result
 
 

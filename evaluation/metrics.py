@@ -52,11 +52,22 @@ def _counts_metrics(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> dict[str,
     return out
 
 
-def _resample_weights(n: int, n_bootstrap: int, seed: int) -> np.ndarray:
-    """(B, N) multiplicity of each sentence in each bootstrap resample."""
+def _resample_weights(n: int, n_bootstrap: int, seed: int, chunk: int = 100):
+    """(b, N) multiplicity of each sentence in each bootstrap resample, ``chunk`` resamples at a
+    time (memory stays proportional to the sentences, not to resamples x sentences)."""
     rng = np.random.default_rng(seed)
-    idx = rng.integers(0, n, (n_bootstrap, n)) + n * np.arange(n_bootstrap)[:, None]
-    return np.bincount(idx.ravel(), minlength=n_bootstrap * n).reshape(n_bootstrap, n)
+    for start in range(0, n_bootstrap, chunk):
+        b = min(chunk, n_bootstrap - start)
+        idx = rng.integers(0, n, (b, n)) + n * np.arange(b)[:, None]
+        yield np.bincount(idx.ravel(), minlength=b * n).reshape(b, n)
+
+
+def _resampled_counts(Y_true: np.ndarray, Y_pred: np.ndarray, n_bootstrap: int, seed: int):
+    """(tp, fp, fn), each (B, K), over the bootstrap resamples."""
+    parts = [(W @ m.astype(np.int64) for m in (Y_true & Y_pred, ~Y_true & Y_pred, Y_true & ~Y_pred))
+             for W in _resample_weights(len(Y_true), n_bootstrap, seed)]
+    tp, fp, fn = zip(*[tuple(p) for p in parts])
+    return np.vstack(tp), np.vstack(fp), np.vstack(fn)
 
 
 def compute_metrics(
@@ -98,9 +109,7 @@ def bootstrap_metrics(Y_true, Y_pred, n_bootstrap: int, seed: int) -> dict[str, 
     """{row name: {metric: array (n_bootstrap,)}} over resampled sentence sets (vectorised:
     every resample's counts are one matrix product)."""
     Y_true, Y_pred = np.asarray(Y_true, dtype=bool), np.asarray(Y_pred, dtype=bool)
-    W = _resample_weights(len(Y_true), n_bootstrap, seed)
-    tp, fp, fn = (W @ m.astype(np.int64) for m in (Y_true & Y_pred, ~Y_true & Y_pred, Y_true & ~Y_pred))
-    return _counts_metrics(tp, fp, fn)
+    return _counts_metrics(*_resampled_counts(Y_true, Y_pred, n_bootstrap, seed))
 
 
 def paired_bootstrap_difference(
@@ -108,12 +117,9 @@ def paired_bootstrap_difference(
 ) -> dict[str, dict[str, list[float]]]:
     """CI of metric(B) - metric(A) with the SAME resampled sentences for both models."""
     Y_true, A, B = (np.asarray(x, dtype=bool) for x in (Y_true, Y_pred_a, Y_pred_b))
-    W = _resample_weights(len(Y_true), n_bootstrap, seed)  # the same resamples for both models
-
-    def resampled(P):
-        return _counts_metrics(*(W @ m.astype(np.int64) for m in (Y_true & P, ~Y_true & P, Y_true & ~P)))
-
-    ma, mb = resampled(A), resampled(B)
+    # the same seed gives the same resamples for both models
+    ma = _counts_metrics(*_resampled_counts(Y_true, A, n_bootstrap, seed))
+    mb = _counts_metrics(*_resampled_counts(Y_true, B, n_bootstrap, seed))
     diffs = {name: {m: mb[name][m] - ma[name][m] for m in METRICS} for name in ma}
     point_a, point_b = point_metrics(Y_true, A), point_metrics(Y_true, B)
     return {

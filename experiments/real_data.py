@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import GroupKFold
 
+from data.atomic import write_text_atomic
 from data.bundled import load_authored_rows, load_seed_rows
 from data.labels import LABELS
 from data.real import load_real_rows
@@ -77,8 +78,8 @@ def run_experiment(archs, dev_rows, output: Path, runs=ALL_RUNS, seed: int = 13,
     def record(arch, name, train_rows, metrics, seconds):
         results["runs"].append({"arch": arch, "run": name, "train_rows": len(train_rows), "train_seconds": seconds,
                                 "metrics": metrics, "summary": _summary(metrics)})
-        (output / "report.json").write_text(json.dumps(results, indent=1) + "\n")
-        (output / "report.md").write_text(format_report(results))
+        write_text_atomic(output / "report.json", json.dumps(results, indent=1) + "\n")
+        write_text_atomic(output / "report.md", format_report(results))
         s = results["runs"][-1]["summary"]
         progress(f"[{arch}] {name}: macro-F1 {s['macro_f1']:.3f} ({len(train_rows)} training rows, {seconds}s)")
 

@@ -128,7 +128,9 @@ class StanceModel(ABC):
         from models.model_card import write_model_card
 
         write_model_card(tmp, config["diplostance"])
-        if directory.exists():  # a previous model: swap, then remove the old one
+        # a previous model: swap, then remove the old one (a kill between the two renames
+        # leaves the previous model in .NAME.old-PID beside the output)
+        if directory.exists():
             old = directory.with_name(f".{directory.name}.old-{os.getpid()}")
             directory.rename(old)
             tmp.rename(directory)

@@ -37,6 +37,29 @@ class TrainConfig:
     validation_share: float = _f(0.15, "share of documents held out for early stopping and thresholds")
     train_batch_size: int = _f(16, "sentences per training step")
 
+    def __post_init__(self):
+        from data.errors import DiplostanceError
+
+        problems = []
+        if self.arch not in ARCHS:
+            problems.append(f"arch must be one of {', '.join(ARCHS)}, not {self.arch!r}")
+        if self.target_precision is not None and not 0 < self.target_precision <= 1:
+            problems.append(f"target_precision must be in (0, 1], not {self.target_precision}")
+        if self.threshold_folds < 2:
+            problems.append(f"threshold_folds must be at least 2, not {self.threshold_folds}")
+        if not 0 < self.validation_share < 1:
+            problems.append(f"validation_share must be between 0 and 1, not {self.validation_share}")
+        for name in ("max_ngram", "max_length", "batch_size", "epochs", "train_batch_size", "patience"):
+            if getattr(self, name) < 1:
+                problems.append(f"{name} must be at least 1, not {getattr(self, name)}")
+        for name in ("C", "learning_rate"):
+            if getattr(self, name) <= 0:
+                problems.append(f"{name} must be positive, not {getattr(self, name)}")
+        if self.weight_decay < 0 or not 0 <= self.warmup_ratio < 1:
+            problems.append("weight_decay must be >= 0 and warmup_ratio in [0, 1)")
+        if problems:
+            raise DiplostanceError("invalid training configuration: " + "; ".join(problems))
+
     def to_dict(self) -> dict:
         return asdict(self)
 

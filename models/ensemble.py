@@ -4,7 +4,8 @@ Both parts train on every row. Thresholds are chosen where both parts have held-
 predictions: the finetune part's document-grouped validation split, scored there by the
 finetune model (which chose its best epoch on it) and by tfidf's grouped out-of-fold heads
 (which never saw those documents either). Saved as two sub-directories, ``tfidf/`` and
-``finetune/``, each a complete model of its arch; ``runtime`` applies to the finetune part.
+``finetune/``, holding each part's weights (the thresholds and provenance are the ensemble's,
+in its own config.json); ``runtime`` applies to the finetune part.
 """
 
 from __future__ import annotations

@@ -114,7 +114,7 @@ def test_train_never_replaces_what_is_not_a_model(tmp_path, target):
     keep.write_text("mine")
     output = {"user_files": work, "parent": "..", "file": keep}[target]
     r = run("train", "--arch", "tfidf", "--no-authored", "--no-real", "--no-char-ngrams", "--output", output, cwd=work)
-    assert r.returncode == 2 and "refusing to replace it" in r.stderr or "is not a directory" in r.stderr, r.stderr
+    assert r.returncode == 2 and ("refusing to replace it" in r.stderr or "is not a directory" in r.stderr), r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
     assert keep.read_text() == "mine" and (tmp_path / "work").is_dir()
 
@@ -128,3 +128,28 @@ def test_train_replaces_its_own_model_atomically(seed_tfidf_model, tmp_path):
     assert r.returncode == 0, r.stderr
     assert json.loads((model / "config.json").read_text())["diplostance"]["training_config"]["char_ngrams"] is False
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]  # no temporary or old copy left
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--threshold-folds", "1"], "threshold_folds must be at least 2"),
+    (["train", "--epochs", "0"], "epochs must be at least 1"),
+    (["train", "--target-precision", "1.5"], "target_precision must be in (0, 1]"),
+    (["train", "--validation-share", "1"], "validation_share must be between 0 and 1"),
+    (["evaluate", "--cv", "--bootstrap", "0"], "--bootstrap must be at least 1"),
+    (["build-data", "--no-real", "--update-card"], "--update-card describes the whole bundled set"),
+])
+def test_bad_options_are_one_line_errors_before_any_work(tmp_path, args, message):
+    r = run(*args, "--output", tmp_path / "out", cwd=tmp_path)
+    assert r.returncode == 2 and message in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
+
+
+def test_ingest_keeps_its_computed_ids_when_documents_carry_an_id_field(trained, tmp_path):
+    docs = write_jsonl(tmp_path / "docs.jsonl", [{"doc": "X1", "id": "meta-id", "uncertainty": 9,
+                                                  "text": "We will build a port. It rained. We support Chile."}])
+    r = run("ingest", docs, "--model", trained / "model", "--id-field", "doc", "--select", "all",
+            "--output", tmp_path / "o.jsonl", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(line) for line in (tmp_path / "o.jsonl").read_text().splitlines()]
+    assert [row["id"] for row in rows] == ["X1:000", "X1:001", "X1:002"]
+    assert all(row["uncertainty"] <= 1 for row in rows)

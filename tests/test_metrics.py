@@ -52,7 +52,7 @@ def test_vectorised_bootstrap_matches_sklearn_on_every_resample():
     Y = rng.integers(0, 2, size=(60, 3))
     P = np.where(rng.random((60, 3)) < 0.7, Y, 1 - Y)
     samples = bootstrap_metrics(Y, P, n_bootstrap=40, seed=5)
-    W = _resample_weights(len(Y), 40, 5)
+    W = np.vstack(list(_resample_weights(len(Y), 40, 5, chunk=7)))
     for b in range(40):
         idx = np.repeat(np.arange(len(Y)), W[b])  # resample b as explicit rows
         per = precision_recall_fscore_support(Y[idx], P[idx], average=None, zero_division=0)
@@ -78,3 +78,15 @@ def test_threshold_best_f1_and_target_precision():
     # precision 1.0 reachable with the top 2 -> between 0.8 and 0.7
     assert choose_threshold(y, s, target_precision=1.0) == pytest.approx(0.75)
     assert choose_thresholds(np.stack([y, y], 1), np.stack([s, s], 1)).shape == (2,)
+
+
+def test_reliability_bins_agree_with_sklearn_at_bin_edges():
+    from evaluation.analysis import reliability
+    from evaluation.harness import EvalResult
+
+    scores = np.array([[0.1, 0.1, 0.1], [0.15, 0.2, 0.3], [0.7, 0.7, 0.7], [0.05, 0.5, 0.9]])
+    rows = [{"id": str(i), "doc_id": "d", "text": "t", "labels": ["commitment"] if i % 2 else []} for i in range(4)]
+    run = EvalResult(rows, scores, (scores >= 0.5).astype(int), {n: 0.5 for n in LABELS})
+    r = reliability(run, "commitment")
+    assert sum(r["counts"]) == 4 and len(r["counts"]) == len(r["mean_predicted"])
+    assert r["counts"] == [1, 2, 1]  # 0.05 | 0.1, 0.15 | 0.7

@@ -232,3 +232,20 @@ def test_the_audit_ranks_rows_whose_label_the_held_out_model_contradicts():
     # every flag is a planted error (confident learning may leave some out), none a good row
     assert {f["id"] for f in flagged} <= {f"r{i}" for i in planted} and len(flagged) >= 2
     assert flagged[0]["model_labels"] == ["support_declaration"] and flagged[0]["labels"] == ["project_pledge"]
+
+
+def test_a_blank_reading_is_not_a_none(tmp_path):
+    path = tmp_path / "r.tsv"
+    path.write_text("1\tC\n2\t\n3\t-\n")
+    with pytest.raises(DataError, match=r"r.tsv:2: no codes \(write - for none\)"):
+        read_tsv(path, 3)
+
+
+def test_data_weight_repeats_the_given_files_whatever_their_name(tmp_path):
+    from training.train import gather_training_rows
+
+    path = write_jsonl(tmp_path / "real.jsonl", [  # named like a bundled source
+        {"id": "n:1", "text": "Peru will build the Chancay port.", "labels": ["commitment", "project_pledge"]},
+        {"id": "n:2", "text": "The talks ended.", "labels": []}])
+    rows, _ = gather_training_rows([path], authored=False, real=False, data_weight=3)
+    assert sum(r["id"].startswith("n:1") for r in rows) == 3

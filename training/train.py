@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from data.bundled import BUNDLED_SOURCES, load_bundled
+from data.bundled import load_bundled
 from data.errors import DiplostanceError
 from data.labels import LABELS
 from data.records import texts_and_targets, check_consistent_labels, check_unique_ids, file_sha256, read_labelled_jsonl, rows_hash
@@ -30,10 +30,11 @@ def gather_training_rows(
     thousands of bundled ones (repeats share their document, so they never straddle a split).
     """
     rows: list[dict] = load_bundled(include_authored=authored, include_real=real) if bundled else []
-    files = []
+    files, extra = [], []
     for path in data_files or []:
         file_rows = read_labelled_jsonl(path)
         rows += file_rows
+        extra += file_rows
         files.append({"path": str(path), "sha256": file_sha256(path), "rows": len(file_rows)})
     if not rows:
         raise DiplostanceError("no training data: give --data FILE or keep the bundled data")
@@ -41,7 +42,6 @@ def gather_training_rows(
     check_consistent_labels(rows)
     check_rows_against_sources(rows)
     if data_weight > 1:
-        extra = [r for r in rows if r["source"] not in BUNDLED_SOURCES]
         rows += [r.replace(id=f"{r.id}#repeat{k}") for k in range(1, data_weight) for r in extra]
     for f in files:
         f["weight"] = data_weight
