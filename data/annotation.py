@@ -201,8 +201,10 @@ def write_batches(sentences: list[dict], out_dir: Path, prefix: str, size: int,
         if directory.exists():
             raise DataError(directory, None, "batch exists already; choose another prefix")
         numbered = [{"n": n, **s} for n, s in enumerate(group, 1)]
+        # the context shown to readers is re-read from the source, never stored with the batch
+        stored = [{k: v for k, v in s.items() if k != "context_before"} for s in numbered]
         write_text_atomic(directory / "sentences.jsonl",
-                          "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in numbered))
+                          "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in stored))
         if views_dir is not None:
             write_text_atomic(views_dir / f"{name}.txt", reader_view(numbered))
         written.append(directory)

@@ -127,6 +127,13 @@ def _real_block(real: list[dict]) -> list[str]:
         f"settled by a third reading, each with a one-line rationale. The label audit re-checked {checked} "
         f"rows flagged by cleanlab and changed {changed} of them.", "",
     ]
+    from data.real import excluded_ids
+
+    left_out = excluded_ids()
+    if left_out:
+        lines += [f"{len(left_out)} read sentences were left out afterwards because they share a 16-word run "
+                  "with evaluation-only text (the dev documents, UN sessions 77-79); their ids are in "
+                  "`real/excluded.tsv`, their text is not stored.", ""]
     pending = {k: v for k, v in batch_statuses().items() if v != "labelled"}
     if pending:
         lines += ["Pending batches (not yet labelled, not used): " + ", ".join(f"{k} {v}" for k, v in pending.items()), ""]

@@ -16,6 +16,7 @@ from data.records import LabelledRow
 
 REAL_DIR = Path(__file__).resolve().parent / "real"
 AUDIT_FILE = REAL_DIR / "audit.tsv"
+EXCLUDED_FILE = REAL_DIR / "excluded.tsv"  # ids left out: they share text with evaluation-only documents
 # metadata that each real row keeps (source, place in its document, selection stratum)
 META_FIELDS = ("sent_idx", "start", "end", "publisher", "url", "date", "title", "country", "session", "year",
                "speech_id", "stratum")
@@ -28,6 +29,13 @@ def batch_dirs(directory: Path = REAL_DIR) -> list[Path]:
 
 def batch_statuses(directory: Path = REAL_DIR) -> dict[str, str]:
     return {p.name: batch_status(p) for p in batch_dirs(directory)}
+
+
+def excluded_ids(path: Path = EXCLUDED_FILE) -> set[str]:
+    if not path.is_file():
+        return set()
+    return {line.split("\t", 1)[0] for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")}
 
 
 def read_audit(path: Path = AUDIT_FILE) -> dict[str, dict]:

@@ -20,6 +20,45 @@ LICENCES = {
 }
 
 
+EVALUATION_RUN = 16  # words: a sentence sharing a run this long with evaluation-only text is left out
+
+
+def word_runs(text: str, n: int = EVALUATION_RUN) -> set[str]:
+    """Every run of ``n`` consecutive words (lower-cased letters and digits)."""
+    import re
+
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return {" ".join(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+
+def evaluation_only_runs(shared: Path) -> set[str]:
+    """Word runs of the text that must never enter the repository: the dev sentences, the
+    seven dev documents, and UN General Debate sessions 77-79."""
+    dev_path = shared / "dev" / "dev.jsonl"
+    runs: set[str] = set()
+    with dev_path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                runs |= word_runs(json.loads(line)["text"])
+    for doc in dev_documents(dev_path):
+        runs |= word_runs((shared / "corpus" / "communiques" / doc).read_text(encoding="utf-8"))
+    with gzip.open(shared / "corpus" / "ungd-2015-2024.jsonl.gz", "rt", encoding="utf-8") as fh:
+        for line in fh:
+            obj = json.loads(line)
+            if obj["session"] not in UN_TRAIN_SESSIONS:
+                runs |= word_runs(obj["text"])
+    return runs
+
+
+def without_evaluation_text(sentences: list[dict], runs: set[str]) -> tuple[list[dict], list[dict]]:
+    """(kept, left out): a sentence that shares a word run with evaluation-only text (a quoted
+    passage, a stock paragraph repeated in a dev document or a 2022-2024 speech) is left out."""
+    kept, left = [], []
+    for s in sentences:
+        (left if word_runs(s["text"]) & runs else kept).append(s)
+    return kept, left
+
+
 def dev_documents(dev_path: Path) -> set[str]:
     """The documents behind the dev set: never labelled, never trained on."""
     docs = set()

@@ -166,11 +166,15 @@ def test_whole_communiques_are_labelled(require_corpus):
 
     with (CORPUS_DIR / "communiques" / "manifest.tsv").open() as fh:
         files = [m["file"].removesuffix(".txt") for m in csv.DictReader(fh, delimiter="\t")]
+    from data.real import excluded_ids
+
+    left_out = excluded_ids()
     labelled = {r["doc_id"] for r in REAL_ROWS if r["register"] == "communique"}
     for doc in labelled:
         raw = (CORPUS_DIR / "communiques" / f"{doc}.txt").read_text(encoding="utf-8")
-        n = sum(1 for r in REAL_ROWS if r["doc_id"] == doc)
-        assert n == len(split_document(raw, doc)), doc
+        ids = {r["id"] for r in REAL_ROWS if r["doc_id"] == doc}
+        expected = {f"{doc}:{s.sent_idx:03d}" for s in split_document(raw, doc)}
+        assert ids == expected - left_out, doc  # every sentence, but those left out for evaluation overlap
     assert labelled <= set(files)
 
 
@@ -249,3 +253,15 @@ def test_data_weight_repeats_the_given_files_whatever_their_name(tmp_path):
         {"id": "n:2", "text": "The talks ended.", "labels": []}])
     rows, _ = gather_training_rows([path], authored=False, real=False, data_weight=3)
     assert sum(r["id"].startswith("n:1") for r in rows) == 3
+
+
+def test_no_real_row_shares_text_with_evaluation_only_documents(require_corpus):
+    from data.real import excluded_ids
+    from data.real_sources import evaluation_only_runs, without_evaluation_text
+
+    runs = evaluation_only_runs(require_corpus.parent)
+    _, overlapping = without_evaluation_text([{"text": r["text"]} for r in REAL_ROWS], runs)
+    assert not overlapping, overlapping[:3]
+    assert not excluded_ids() & {r["id"] for r in REAL_ROWS}
+    for path in REAL_DIR.glob("*/sentences.jsonl"):  # nothing but the sentences themselves is stored
+        assert '"context_before"' not in path.read_text(encoding="utf-8"), path
