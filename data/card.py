@@ -31,20 +31,23 @@ def _count_table(rows: list[dict], key, title: str) -> list[str]:
     return lines
 
 
-def agreement(first: dict[str, list[str]], second: list[dict]) -> dict:
-    """Cohen's kappa per label between the first labels (id -> labels) and a second reader's rows."""
+def label_agreement(pairs: list[tuple[list[str], list[str]]]) -> dict:
+    """Cohen's kappa per label between two readings of the same sentences: [(labels A, labels B)]."""
     from sklearn.metrics import cohen_kappa_score
 
-    out = {"n": len(second), "labels": {}}
+    out = {"n": len(pairs), "labels": {}}
     for name in LABELS:
-        a = [name in first[r["id"]] for r in second]
-        b = [name in r["labels"] for r in second]
-        out["labels"][name] = {
-            "kappa": round(float(cohen_kappa_score(a, b)), 3),
-            "first_positive": sum(a), "second_positive": sum(b), "disagreements": sum(x != y for x, y in zip(a, b)),
-        }
-    out["exact_match"] = sum(set(first[r["id"]]) == set(r["labels"]) for r in second)
+        a = [name in x for x, _ in pairs]
+        b = [name in y for _, y in pairs]
+        out["labels"][name] = {"kappa": round(float(cohen_kappa_score(a, b)), 3), "a_positive": sum(a),
+                               "b_positive": sum(b), "disagreements": sum(x != y for x, y in zip(a, b))}
+    out["exact_match"] = sum(set(x) == set(y) for x, y in pairs)
     return out
+
+
+def agreement(first: dict[str, list[str]], second: list[dict]) -> dict:
+    """Kappa between the first labels (id -> labels) and a second reader's rows."""
+    return label_agreement([(first[r["id"]], r["labels"]) for r in second])
 
 
 def read_second_reader(directory: Path = AGREEMENT_DIR) -> list[dict]:
@@ -75,7 +78,7 @@ def generated_block(rows: list[dict]) -> str:
             + ", ".join(f"{n} in {f}" for f, n in sorted(Counter(r["file"] for r in second).items())) + ")", "",
             "| label | Cohen's kappa | first reader positives | second reader positives | disagreements |",
             "|---|---|---|---|---|",
-            *[f"| {n} | {v['kappa']:.3f} | {v['first_positive']} | {v['second_positive']} | {v['disagreements']} |"
+            *[f"| {n} | {v['kappa']:.3f} | {v['a_positive']} | {v['b_positive']} | {v['disagreements']} |"
               for n, v in ag["labels"].items()],
             "", f"Identical label sets on {ag['exact_match']} of {ag['n']} rows.", "",
         ]
@@ -88,16 +91,7 @@ def generated_block(rows: list[dict]) -> str:
 
 def reading_agreement(rows: list[dict]) -> dict:
     """Cohen's kappa per label between the two independent first readings of the real rows."""
-    from sklearn.metrics import cohen_kappa_score
-
-    out = {"n": len(rows), "labels": {}}
-    for name in LABELS:
-        a = [name in r["reading_a"] for r in rows]
-        b = [name in r["reading_b"] for r in rows]
-        out["labels"][name] = {"kappa": round(float(cohen_kappa_score(a, b)), 3), "a_positive": sum(a),
-                               "b_positive": sum(b), "disagreements": sum(x != y for x, y in zip(a, b))}
-    out["exact_match"] = sum(r["reading_a"] == r["reading_b"] for r in rows)
-    return out
+    return label_agreement([(r["reading_a"], r["reading_b"]) for r in rows])
 
 
 def _real_block(real: list[dict]) -> list[str]:

@@ -31,9 +31,10 @@ FEATURES = Features({
 def to_publish_dataset(rows: list[dict]) -> Dataset:
     columns = {}
     for name in FEATURES:
-        if name in STRING_COLUMNS:
+        if name in STRING_COLUMNS[:3]:  # id, doc_id, text: always present
+            columns[name] = [str(r[name]) for r in rows]
+        elif name in STRING_COLUMNS:  # optional metadata: null when a row has none
             columns[name] = [str(r[name]) if r.get(name) not in (None, "") else None for r in rows]
-            columns[name] = [v if v is not None else "" for v in columns[name]] if name in STRING_COLUMNS[:3] else columns[name]
         elif name in INT_COLUMNS:
             columns[name] = [int(r[name]) if isinstance(r.get(name), int) else None for r in rows]
         elif name in ("reading_a", "reading_b"):

@@ -24,11 +24,13 @@ def _dir_size_mb(path: Path) -> float:
     return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20, 1)
 
 
-def _summary(metrics: dict) -> dict:
+def summarise(metrics: dict) -> dict:
+    """Flat per-label precision/recall/F1, macro-F1 with its CI, micro-F1 and the lowest precision."""
     rows = metrics["rows"]
     out = {f"{name}_{m}": rows[name][m] for name in LABELS for m in ("precision", "recall", "f1")}
     out["macro_f1"] = rows["macro"]["f1"]
     out["macro_f1_ci"] = rows["macro"]["ci"]["f1"]
+    out["micro_f1"] = rows["micro"]["f1"]
     out["min_precision"] = min(rows[name]["precision"] for name in LABELS)
     return out
 
@@ -55,12 +57,12 @@ def compare_archs(
             run = {
                 "variant": variant, "arch": arch, "train_rows": len(seeds) + len(extra),
                 "train_seconds": model.training_seconds_, "model_mb": _dir_size_mb(model_dir),
-                "cv": cv.metrics, "cv_summary": _summary(cv.metrics), "cv_seconds": cv.info["seconds"],
+                "cv": cv.metrics, "cv_summary": summarise(cv.metrics), "cv_seconds": cv.info["seconds"],
             }
             if dev_rows:
                 started = time.perf_counter()
                 dev = evaluate_model(model, dev_rows, n_bootstrap=n_bootstrap)
-                run.update(dev=dev.metrics, dev_summary=_summary(dev.metrics),
+                run.update(dev=dev.metrics, dev_summary=summarise(dev.metrics),
                            dev_sentences_per_second=round(len(dev_rows) / (time.perf_counter() - started), 1))
             runs.append(run)
             _write(output, runs, dev_rows is not None)  # after every run: a long comparison keeps its results

@@ -32,6 +32,7 @@ from data.labels import LABELS
 from data.real import load_real_rows
 from data.records import read_labelled_jsonl, rows_hash
 from data.records import texts_and_targets
+from evaluation.arch_selection import summarise
 from evaluation.harness import EvalResult, evaluate_model
 from evaluation.metrics import compute_metrics
 from models.config import TrainConfig
@@ -58,13 +59,6 @@ def sample_real(real: list[dict], n: int, seed: int) -> list[dict]:
     return out
 
 
-def _summary(metrics: dict) -> dict:
-    rows = metrics["rows"]
-    out = {f"{n}_{m}": rows[n][m] for n in LABELS for m in ("precision", "recall", "f1")}
-    out.update(macro_f1=rows["macro"]["f1"], macro_f1_ci=rows["macro"]["ci"]["f1"], micro_f1=rows["micro"]["f1"])
-    return out
-
-
 def run_experiment(archs, dev_rows, output: Path, runs=ALL_RUNS, seed: int = 13, n_bootstrap: int = 1000,
                    progress=print) -> dict:
     seeds, authored, real = load_seed_rows(), load_authored_rows(), load_real_rows()
@@ -77,7 +71,7 @@ def run_experiment(archs, dev_rows, output: Path, runs=ALL_RUNS, seed: int = 13,
 
     def record(arch, name, train_rows, metrics, seconds):
         results["runs"].append({"arch": arch, "run": name, "train_rows": len(train_rows), "train_seconds": seconds,
-                                "metrics": metrics, "summary": _summary(metrics)})
+                                "metrics": metrics, "summary": summarise(metrics)})
         write_text_atomic(output / "report.json", json.dumps(results, indent=1) + "\n")
         write_text_atomic(output / "report.md", format_report(results))
         s = results["runs"][-1]["summary"]
