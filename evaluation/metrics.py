@@ -132,3 +132,33 @@ def paired_bootstrap_difference(
         }
         for name in diffs
     }
+
+
+def expected_calibration_error(Y_true: np.ndarray, P: np.ndarray, n_bins: int = 10) -> dict[str, float]:
+    """Expected calibration error per label and their mean: the weighted mean gap between the
+    mean predicted probability and the observed positive rate over equal-width bins.
+
+    >>> round(expected_calibration_error(np.array([[1], [0]]), np.array([[0.9], [0.1]]))["mean"], 3)
+    0.1
+    """
+    Y_true, P = np.asarray(Y_true, dtype=float), np.asarray(P, dtype=float)
+    bins = np.clip((P * n_bins).astype(int), 0, n_bins - 1)
+    out: dict[str, float] = {}
+    for k, name in enumerate(LABELS[: P.shape[1]]):
+        counts = np.bincount(bins[:, k], minlength=n_bins)
+        mean_p = np.bincount(bins[:, k], weights=P[:, k], minlength=n_bins)
+        observed = np.bincount(bins[:, k], weights=Y_true[:, k], minlength=n_bins)
+        out[name] = float(np.abs(mean_p - observed).sum() / max(len(P), 1))
+    out["mean"] = float(np.mean([out[n] for n in LABELS[: P.shape[1]]]))
+    return out
+
+
+def threshold_centred(P: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Probabilities mapped piecewise-linearly so each label's threshold lands on 0.5 (0 and 1
+    stay put): the scores a reader sees once thresholds are chosen, where 0.5 is the decision.
+
+    >>> threshold_centred(np.array([[0.2, 0.6]]), np.array([0.4, 0.2])).round(3).tolist()
+    [[0.25, 0.75]]
+    """
+    P, t = np.asarray(P, dtype=float), np.clip(np.asarray(thresholds, dtype=float), 1e-6, 1 - 1e-6)
+    return np.where(P < t, 0.5 * P / t, 0.5 + 0.5 * (P - t) / (1 - t))
