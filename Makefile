@@ -1,12 +1,13 @@
-# Two commands: `make run` (set up, build data, train, evaluate, score) and `make test`.
+# Two commands: `make run` (set up, check the shipped model, evaluate it, score the seeds) and `make test`.
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEV := ../shared/dev/dev.jsonl
+SHIPPED := models/default
 MODEL := artifacts/models/default
 ARCH ?=
 
-.PHONY: run test test-fast lint venv compare real-data notebook clean
+.PHONY: run train train-best ship cv test test-fast lint venv compare select-arch real-data notebook clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -15,28 +16,53 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# The shipped model (models/default/): verify its files, say whether its training data is current,
+# evaluate it on ../shared/dev when present, score the seed articles. Minutes, no training.
 run: $(STAMP)
+	$(BIN)/diplostance verify-model $(SHIPPED)
 	$(BIN)/diplostance build-data --output artifacts/data
-	$(BIN)/diplostance train $(if $(ARCH),--arch $(ARCH)) --output $(MODEL)
-	$(BIN)/diplostance evaluate --cv $(if $(ARCH),--arch $(ARCH)) --output artifacts/eval/cv
 	@if [ -f $(DEV) ]; then \
-		$(BIN)/diplostance evaluate --model $(MODEL) --data $(DEV) --output artifacts/eval/dev; \
+		$(BIN)/diplostance evaluate --model $(SHIPPED) --data $(DEV) --output artifacts/eval/dev; \
 	else echo "skipping the dev-set evaluation: $(DEV) is absent"; fi
-	$(BIN)/diplostance score data/raw/*.txt --model $(MODEL) --output artifacts/scores/seeds.jsonl
-	@echo "outputs: model $(MODEL)/, data artifacts/data/, reports artifacts/eval/{cv,dev}/, scores artifacts/scores/seeds.jsonl"
+	$(BIN)/diplostance score data/raw/*.txt --model $(SHIPPED) --output artifacts/scores/seeds.jsonl
+	@echo "outputs: data artifacts/data/, dev report artifacts/eval/dev/, scores artifacts/scores/seeds.jsonl"
 
-# Error-analysis notebook: uses the default model when it exists, else trains a small tfidf one.
-NB_MODEL := $(if $(wildcard $(MODEL)/config.json),$(MODEL),artifacts/models/notebook-tfidf)
+# Retrain the default (finetune) model on the bundled data, as the shipped one was trained (~15-40 min
+# on 2 cores), and compare it with the shipped model on the dev set (label-set agreement).
+train: $(STAMP)
+	$(BIN)/diplostance train $(if $(ARCH),--arch $(ARCH)) --output $(MODEL)
+	@if [ -f $(DEV) ]; then \
+		$(BIN)/diplostance compare $(SHIPPED) $(MODEL) --data $(DEV) --output artifacts/eval/shipped-vs-trained; \
+	fi
+
+# The heavier model that wins on dev but does not fit the shipped-size budget: tfidf + finetune ensemble.
+train-best: $(STAMP)
+	$(BIN)/diplostance train --arch ensemble --output artifacts/models/best
+
+# Replace the shipped model with the one `make train` wrote (at most once per issue: history stays small).
+ship: $(STAMP)
+	$(BIN)/diplostance ship-model $(MODEL) --output $(SHIPPED)
+
+# Leave-one-article-out CV on the seed articles (tfidf unless ARCH=...).
+cv: $(STAMP)
+	$(BIN)/diplostance evaluate --cv --arch $(or $(ARCH),tfidf) --output artifacts/eval/cv
+
+# Error-analysis notebook on the shipped model.
+NB_MODEL := $(SHIPPED)
 NB_OUT := artifacts/notebooks/error_analysis.executed.ipynb
 notebook: $(STAMP)
-	@test -f $(NB_MODEL)/config.json || $(BIN)/diplostance train --arch tfidf --output $(NB_MODEL)
 	@if [ -f $(DEV) ]; then \
 		$(BIN)/diplostance evaluate --model $(NB_MODEL) --data $(DEV) --output artifacts/eval/notebook; \
 	else $(BIN)/diplostance evaluate --cv --arch tfidf --output artifacts/eval/notebook; fi
 	$(BIN)/diplostance notebook --eval-dir artifacts/eval/notebook --output $(NB_OUT)
 
-# Every arch on seeds only and seeds + authored, on the seed CV and the dev set (slow: ~1 h on 2 cores).
+# The model comparison (README "Model comparison"): tfidf, finetune and their ensemble on the same data and
+# splits: dev with CIs, grouped CV on the real rows, cross-register, ECE, train time, sentences/s (~2 h on 2 cores).
 compare: $(STAMP)
+	$(BIN)/python -m experiments.compare $(if $(wildcard $(DEV)),--dev $(DEV)) --mpnet-probe 300 --output artifacts/experiments/compare
+
+# Every arch on seeds only, seeds + authored, and all the data, on the seed CV and the dev set (slow).
+select-arch: $(STAMP)
 	$(BIN)/diplostance select-arch $(if $(wildcard $(DEV)),--dev $(DEV)) --output artifacts/selection
 
 # What the real labelled data buys (README, "Real data"): tfidf by default, ARCHS="tfidf finetune" for both.

@@ -32,7 +32,92 @@ def state_codes() -> frozenset[str]:
 
 
 def is_party_code(code: str) -> bool:
-    """>>> [is_party_code(c) for c in ("RUS", "SCO", "?", "Russia")]
+    """A code data/ACTORS.md allows: a state's alpha-3 code, an organisation's short name or "?".
+
+    >>> [is_party_code(c) for c in ("RUS", "SCO", "?", "Russia")]
     [True, True, True, False]
     """
     return code in ORGANISATIONS or code == UNKNOWN or code in state_codes()
+
+
+# Names pycountry does not give in the form texts use, and demonyms (pycountry has none).
+# code -> extra names; matched case-sensitively as whole words.
+STATE_ALIASES: dict[str, tuple[str, ...]] = {
+    "RUS": ("Russia", "Russian", "Russians"), "USA": ("United States", "U.S.", "US", "America", "American", "Americans"),
+    "CHN": ("China", "Chinese", "People's Republic of China", "PRC"), "GBR": ("United Kingdom", "UK", "Britain", "British"),
+    "KGZ": ("Kyrgyzstan", "Kyrgyz", "Kyrgyz Republic"), "UZB": ("Uzbekistan", "Uzbek"), "KAZ": ("Kazakhstan", "Kazakh"),
+    "TJK": ("Tajikistan", "Tajik"), "TKM": ("Turkmenistan", "Turkmen"), "MNG": ("Mongolia", "Mongolian"),
+    "KOR": ("South Korea", "Republic of Korea", "Korean"), "PRK": ("North Korea", "DPRK", "Democratic People's Republic of Korea"),
+    "IRN": ("Iran", "Iranian"), "SYR": ("Syria", "Syrian"), "VNM": ("Vietnam", "Viet Nam", "Vietnamese"),
+    "LAO": ("Laos", "Lao"), "TUR": ("Turkey", "Türkiye", "Turkish"), "MDA": ("Moldova", "Moldovan"),
+    "CZE": ("Czech Republic", "Czechia", "Czech"), "BOL": ("Bolivia", "Bolivian"), "VEN": ("Venezuela", "Venezuelan"),
+    "TZA": ("Tanzania", "Tanzanian"), "PSE": ("Palestine", "State of Palestine", "Palestinian", "Palestinians"),
+    "XKX": ("Kosovo",), "TWN": ("Taiwan", "Republic of China", "Republic of China on Taiwan"), "COD": ("Democratic Republic of the Congo", "DRC"), "COG": ("Republic of the Congo",),
+    "CIV": ("Côte d'Ivoire", "Cote d'Ivoire", "Ivorian"), "FSM": ("Micronesia",), "BRN": ("Brunei",),
+    "IND": ("Indian",), "JPN": ("Japanese",), "FRA": ("French",), "DEU": ("German",), "ITA": ("Italian",),
+    "ESP": ("Spanish",), "UKR": ("Ukrainian",), "BLR": ("Belarusian", "Belarus"), "PAK": ("Pakistani",),
+    "AFG": ("Afghan",), "IDN": ("Indonesian",), "MYS": ("Malaysian",), "THA": ("Thai",), "EGY": ("Egyptian",),
+    "SAU": ("Saudi", "Saudi Arabian"), "ARE": ("UAE", "Emirati"), "ISR": ("Israeli",), "IRQ": ("Iraqi",),
+    "BRA": ("Brazilian",), "MEX": ("Mexican",), "ARG": ("Argentine", "Argentinian"), "CUB": ("Cuban",),
+    "POL": ("Polish",), "HUN": ("Hungarian",), "SRB": ("Serbian",), "GRC": ("Greek",), "CAN": ("Canadian",),
+    "AUS": ("Australian",), "ZAF": ("South African",), "NGA": ("Nigerian",), "ETH": ("Ethiopian",), "KEN": ("Kenyan",),
+    "ARM": ("Armenian",), "AZE": ("Azerbaijani",), "GEO": ("Georgian",), "CHL": ("Chilean",),
+    "COL": ("Colombian",), "PER": ("Peruvian",), "NIC": ("Nicaraguan",), "PHL": ("Philippine", "Filipino"),
+    "SGP": ("Singaporean",), "BGD": ("Bangladeshi",), "LKA": ("Sri Lankan",), "NPL": ("Nepalese", "Nepali"),
+    "QAT": ("Qatari",), "KWT": ("Kuwaiti",), "OMN": ("Omani",), "JOR": ("Jordanian",), "LBN": ("Lebanese",),
+    "DZA": ("Algerian",), "MAR": ("Moroccan",), "TUN": ("Tunisian",), "LBY": ("Libyan",), "SDN": ("Sudanese",),
+    "YEM": ("Yemeni",), "NLD": ("Dutch", "Netherlands"), "SWE": ("Swedish",), "NOR": ("Norwegian",), "FIN": ("Finnish",),
+    "DNK": ("Danish",), "AUT": ("Austrian",), "CHE": ("Swiss",), "BEL": ("Belgian",), "PRT": ("Portuguese",),
+    "IRL": ("Irish",), "NZL": ("New Zealand",), "VAT": ("Holy See", "Vatican"), "GMB": ("Gambia",), "BHS": ("Bahamas",),
+}
+ORGANISATION_ALIASES: dict[str, tuple[str, ...]] = {
+    "UN": ("United Nations", "UN", "U.N.", "UN Security Council", "Security Council", "General Assembly",
+           "Secretary-General", "Deputy Secretary-General", "UNDP", "UNICEF", "UNHCR", "UNESCO", "UNFCCC"),
+    "EU": ("European Union", "EU"), "ASEAN": ("ASEAN",), "SCO": ("SCO", "Shanghai Cooperation Organization",
+                                                                    "Shanghai Cooperation Organisation"),
+    "BRICS": ("BRICS",), "NATO": ("NATO",), "AU": ("African Union",), "G7": ("G7", "G-7"), "G20": ("G20", "G-20"),
+    "CSTO": ("CSTO", "Collective Security Treaty Organization"), "EAEU": ("EAEU", "Eurasian Economic Union", "EAEU's"),
+    "CIS": ("CIS", "Commonwealth of Independent States"), "OSCE": ("OSCE",), "WHO": ("World Health Organization",),
+    "IAEA": ("IAEA", "International Atomic Energy Agency"), "OIC": ("OIC", "Organisation of Islamic Cooperation",
+                                                                     "Organization of Islamic Cooperation"),
+    "GCC": ("GCC", "Gulf Cooperation Council"), "CARICOM": ("CARICOM", "Caribbean Community"), "ECOWAS": ("ECOWAS",),
+    "SADC": ("SADC",), "LAS": ("League of Arab States", "Arab League"), "CELAC": ("CELAC",), "OAS": ("Organization of American States",),
+    "PIF": ("Pacific Islands Forum",), "APEC": ("APEC",), "QUAD": ("Quad",), "AUKUS": ("AUKUS",),
+    "IMF": ("IMF", "International Monetary Fund"), "WB": ("World Bank",), "WTO": ("WTO", "World Trade Organization"),
+    "CICA": ("CICA",), "C5": ("C5+1", "C5"),
+}
+
+
+@lru_cache(maxsize=1)
+def _mention_pattern():
+    import re
+
+    import pycountry
+
+    names: dict[str, str] = {}
+    for c in pycountry.countries:
+        for attr in ("name", "common_name", "official_name"):
+            value = getattr(c, attr, None)
+            if value and "," not in value:
+                names[value] = c.alpha_3
+    for table in (STATE_ALIASES, ORGANISATION_ALIASES):
+        for code, aliases in table.items():
+            for alias in aliases:
+                names[alias] = code.rstrip("_")
+    # longest first, so "South Korea" wins over "Korea"; possessive 's allowed after a name
+    alternatives = sorted(names, key=len, reverse=True)
+    regex = re.compile(r"(?<![\w])(" + "|".join(re.escape(n) for n in alternatives) + r")(?:'s|’s)?(?![\w])")
+    return regex, names
+
+
+def find_parties(text: str) -> list[tuple[int, int, str]]:
+    """Every mention of a state or organisation: (start, end, code), in text order. Names,
+    official names and demonyms count ("Chinese President" names CHN); hyphenated compounds
+    ("China-Kyrgyzstan") give one mention per part.
+
+    >>> text = "Kyrgyz President backs China's position in the SCO"
+    >>> [(text[s:e], c) for s, e, c in find_parties(text)]
+    [('Kyrgyz', 'KGZ'), ("China's", 'CHN'), ('SCO', 'SCO')]
+    """
+    regex, names = _mention_pattern()
+    return [(m.start(), m.end(), names[m.group(1)]) for m in regex.finditer(text)]

@@ -28,13 +28,17 @@ def compare_models(old: StanceModel, new: StanceModel, rows: list[dict], n_boots
                     "old": bool(pa[k]), "new": bool(pb[k]), "old_score": round(float(sa[k]), 4),
                     "new_score": round(float(sb[k]), 4), "change": "fixed" if bool(pb[k]) == gold else "broken",
                 })
-    return {"n": len(rows), "old": a.metrics, "new": b.metrics, "difference": diff, "flips": flips}
+    same = float((a.predicted == b.predicted).all(1).mean()) if len(rows) else 1.0
+    return {"n": len(rows), "old": a.metrics, "new": b.metrics, "difference": diff, "flips": flips,
+            "identical_label_sets": same}
 
 
 def format_comparison(result: dict, old_name: str, new_name: str) -> str:
     d = result["difference"]
     lines = [
         f"# {new_name} vs {old_name} on {result['n']} sentences",
+        "",
+        f"Identical label sets: {result['identical_label_sets']:.1%} of sentences.",
         "",
         "| category | metric | old | new | new - old [95% CI] |",
         "|---|---|---|---|---|",

@@ -14,7 +14,7 @@ def _f(default, help: str):
 
 @dataclass(frozen=True)
 class TrainConfig:
-    arch: str = _f("tfidf", "model family: tfidf | embedding | finetune | ensemble (mean of tfidf and finetune)")
+    arch: str = _f("finetune", "model family: finetune (the shipped default) | tfidf | embedding | ensemble (mean of tfidf and finetune)")
     seed: int = _f(13, "seed for every random choice (splits, initialisation, shuffling)")
     target_precision: float | None = _f(
         None, "choose each label's threshold as the lowest reaching this out-of-fold precision; None = best F1"

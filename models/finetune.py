@@ -94,7 +94,7 @@ class FinetuneModel(StanceModel):
         model = cls(config)
         configure_cpu_threads()
         model._load_pretrained(str(directory), True)
-        model.model_.eval()
+        model.model_.float().eval()  # weights may be stored in float16 (the shipped model); CPU inference runs in float32
         if runtime != "torch":
             from models.onnx_runtime import onnx_backend
 
