@@ -72,7 +72,7 @@ STATE_ALIASES: dict[str, tuple[str, ...]] = {
 }
 ORGANISATION_ALIASES: dict[str, tuple[str, ...]] = {
     "UN": ("United Nations", "UN", "U.N.", "UN Security Council", "Security Council", "General Assembly",
-           "Secretary-General", "Deputy Secretary-General", "UNDP", "UNICEF", "UNHCR", "UNESCO", "UNFCCC"),
+           "Secretary-General", "Secretary General", "Deputy Secretary-General", "UNDP", "UNICEF", "UNHCR", "UNESCO", "UNFCCC"),
     "EU": ("European Union", "EU"), "ASEAN": ("ASEAN",), "SCO": ("SCO", "Shanghai Cooperation Organization",
                                                                     "Shanghai Cooperation Organisation"),
     "BRICS": ("BRICS",), "NATO": ("NATO",), "AU": ("African Union",), "G7": ("G7", "G-7"), "G20": ("G20", "G-20"),
@@ -121,3 +121,16 @@ def find_parties(text: str) -> list[tuple[int, int, str]]:
     """
     regex, names = _mention_pattern()
     return [(m.start(), m.end(), names[m.group(1)]) for m in regex.finditer(text)]
+
+
+# Leaders and officials the corpus names without their state (surname -> party); a document
+# also teaches its own ("Kyrgyz President Sadyr Japarov" -> Japarov: KGZ, models.actors).
+LEADERS: dict[str, str] = {
+    "Xi": "CHN", "Jinping": "CHN", "Li Qiang": "CHN", "Wang Yi": "CHN", "Putin": "RUS", "Lavrov": "RUS",
+    "Medvedev": "RUS", "Mishustin": "RUS", "Biden": "USA", "Harris": "USA", "Blinken": "USA", "Trump": "USA",
+    "Obama": "USA", "Japarov": "KGZ", "Zhaparov": "KGZ", "Zaparov": "KGZ", "Mirziyoyev": "UZB", "Tokayev": "KAZ",
+    "Rahmon": "TJK", "Berdimuhamedov": "TKM", "Lukashenko": "BLR", "Modi": "IND", "Erdogan": "TUR",
+    "Erdoğan": "TUR", "Guterres": "UN", "Zelensky": "UKR", "Zelenskyy": "UKR", "Kishida": "JPN", "Yoon": "KOR",
+    "Lula": "BRA", "Macron": "FRA", "Scholz": "DEU", "Raisi": "IRN", "Aliyev": "AZE", "Pashinyan": "ARM",
+    "Vucic": "SRB", "Vučić": "SRB", "Khurelsukh": "MNG", "Lee Hsien Loong": "SGP", "Nguyen Phu Trong": "VNM",
+}

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from data.parties import find_parties
+from data.parties import LEADERS, find_parties
 
 PUBLISHER_PARTIES = {"en.kremlin.ru": "RUS", "kremlin": "RUS", "whitehouse.gov": "USA", "whitehouse": "USA",
                      "xinhua": "CHN", "Xinhua": "CHN"}
@@ -52,9 +52,12 @@ GROUP = re.compile(r"\b(the two sides|both sides|the sides|the two countries|bot
                    r"both leaders|the leaders|the two presidents|the presidents|the two heads of state|"
                    r"the heads of state|the parties|the two nations|both nations|the two governments|"
                    r"both governments|the two states|they|together)\b", re.I)
-FIRST_PERSON = re.compile(r"\b(we|our|us|I|my|my delegation|my Government|my country)\b")
+FIRST_PERSON = re.compile(r"\b([Ww]e|[Oo]urs?|us|I|[Mm]y|[Mm]y delegation|[Mm]y [Gg]overnment|[Mm]y country|"
+                          r"[Oo]ur countries|[Oo]ur (?:two|three|four) (?:countries|nations))\b")
 OWN_LEADER = re.compile(r"\b(the President|the Russian leader|the Head of State|my Administration|"
                         r"the Administration|the Biden Administration|the Biden-Harris Administration)\b")
+JOINT_ACTION = re.compile(r"\b(jointly|together|joint|each other|one another|our two countries|both countries|"
+                          r"bilateral|[A-Z][a-z]+[- ][A-Z][a-z]+ relations|(?:our|the) relations)\b")
 SPEAKER_PREFIX = re.compile(r"^([A-Z][^:]{2,80}?):\s")
 PERSON_INTRO = re.compile(
     r"\b(?P<party>[A-Z][\w'’-]+(?: [A-Z][\w'’-]+)?) (?:President|Prime Minister|Premier|Foreign Minister|"
@@ -76,8 +79,14 @@ PROJECT_HEADS = (
     "monorail", "metro", "hospitals", "stations", "zones", "parks", "hubs", "corridors", "ports", "bridges", "roads",
     "highways", "airports", "schools", "universities", "wall", "infrastructure", "power line", "substation",
     "wind farm", "solar farm", "embassy", "consulate", "museum", "stadium", "housing",
+    "mission", "operation", "pilot", "pilots", "system", "scheme", "course", "courses", "lab", "office", "force",
+    "partnership", "foundation", "seaport", "microgrid", "capacity", "lines", "fellowship", "fellowships", "corner",
+    "trust", "facilities", "package", "reactors", "service", "services", "centres", "mechanism",
 )
-GENERIC_HEADS = {"project", "projects", "programme", "program", "line", "fund", "funds", "branch", "platform",
+GENERIC_HEADS = {"mission", "operation", "pilot", "pilots", "system", "scheme", "course", "courses", "office", "force",
+                 "partnership", "foundation", "capacity", "lines", "service", "services", "package", "facilities",
+                 "trust", "lab", "corner", "fellowship", "fellowships",
+                 "project", "projects", "programme", "program", "line", "fund", "funds", "branch", "platform",
                  "mechanism", "initiative", "network", "bank", "station", "zone", "park", "hub", "centre", "center",
                  "centres", "centers", "complex", "facility", "cluster", "road", "school", "plant", "plants"}
 _HEAD = re.compile(r"\b(" + "|".join(sorted(map(re.escape, PROJECT_HEADS), key=len, reverse=True)) + r")\b", re.I)
@@ -101,7 +110,7 @@ class DocumentContext:
 
     default_party: str | None = None  # the UN speech's country, or the publisher's state
     parties: list[str] = field(default_factory=list)
-    people: dict[str, str] = field(default_factory=dict)  # surname -> party
+    people: dict[str, str] = field(default_factory=lambda: dict(LEADERS))  # surname -> party
     speaker: str | None = None  # from the last speaker prefix
     last_person_party: str | None = None  # the party of the last person named (for "he", "she")
     joint: bool = False  # a joint statement: "we" is every party
@@ -186,7 +195,12 @@ def _candidates(text: str, ctx: DocumentContext) -> list[tuple[int, int, tuple[s
         for m in PERSON_PRONOUN.finditer(text):
             out.append((m.start(), m.end(), (ctx.last_person_party,), "person-pronoun"))
     speaker = ctx.speaker or ctx.default_party
-    we = tuple(ctx.parties) if ctx.joint and ctx.parties else ((speaker,) if speaker else ())
+    if ctx.joint and ctx.parties:
+        we = tuple(ctx.parties)
+    elif speaker:
+        we = (speaker,)
+    else:  # a quoted "we" in a news report that names no speaker: its two parties
+        we = tuple(ctx.parties) if len(ctx.parties) >= 2 else ()
     if we:
         for m in FIRST_PERSON.finditer(text):
             out.append((m.start(), m.end(), we, "first-person"))
@@ -251,8 +265,10 @@ def resolve_actors(text: str, labels: set[str], ctx: DocumentContext) -> tuple[s
         clause_start = m.end()
     in_clause = [i for i, c in enumerate(cands) if clause_start <= c[0] < t]
     if in_clause:
-        # a demonym that only qualifies a noun after the trigger never gets here; the first
-        # naming word of the clause is its subject in this register ("China is ready to ...")
+        # the first naming word of the clause is its subject in this register ("China is ready to ...")
+        first = cands[in_clause[0]]
+        if first[3] == "first-person" and len(ctx.parties) >= 2 and JOINT_ACTION.search(text):
+            return tuple(ctx.parties)  # "we elevate our relations", "we will jointly ...": both sides
         return _coordinated(text, cands, in_clause[0])
     before = [i for i, c in enumerate(cands) if c[1] <= clause_start]
     if before:
@@ -271,9 +287,16 @@ def resolve_targets(text: str, actors: tuple[str, ...], ctx: DocumentContext) ->
     m = SUPPORT_TRIGGER.search(text)
     start = m.end() if m else 0
     cands = [c for c in _candidates(text, ctx) if c[3] in ("party", "person")]
+    if re.search(r"\b(each other|one another)\b", text[start:]) and len(ctx.parties) >= 2:
+        return tuple(ctx.parties)  # "support each other on core interests": both sides back both
+    single = actors[0] if len(actors) == 1 else None  # one actor never backs itself; joint actors may back one of them
     for i, (s, e, parties, kind) in enumerate(cands):
-        if s >= start and parties[0] not in actors:
-            return tuple(p for p in _coordinated(text, cands, i) if p not in actors)
+        if s >= start and parties[0] != single:
+            return tuple(p for p in _coordinated(text, cands, i) if p != single)
+    # the backed party named before the trigger ("the Secretary-General can count on our support")
+    for s, e, parties, kind in reversed(cands):
+        if s < start and parties[0] not in actors:
+            return parties
     return ()
 
 
@@ -281,7 +304,7 @@ def find_projects(text: str) -> tuple[tuple[int, int, str], ...]:
     """Noun phrases ending in a project head noun: (start, end, text).
 
     >>> find_projects("They will accelerate the construction of the China-Kyrgyzstan-Uzbekistan railway project.")
-    ((45, 90, 'China-Kyrgyzstan-Uzbekistan railway project'),)
+    ((45, 88, 'China-Kyrgyzstan-Uzbekistan railway project'),)
     """
     spans: list[tuple[int, int]] = []
     fallback: list[tuple[int, int]] = []
@@ -308,8 +331,12 @@ def find_projects(text: str) -> tuple[tuple[int, int, str], ...]:
             fallback.append((start, end))  # "key projects", "connectivity network": generic
             continue
         spans.append((start, end))
-    if not spans and fallback:
-        spans = [max(fallback, key=lambda se: se[1] - se[0])]
+    if not spans:
+        obj = _verb_object(text)
+        if obj:
+            spans = [obj]
+        elif fallback:
+            spans = [max(fallback, key=lambda se: se[1] - se[0])]
     merged: list[tuple[int, int]] = []
     for s, e in sorted(spans):
         if merged and s <= merged[-1][1]:
@@ -317,6 +344,29 @@ def find_projects(text: str) -> tuple[tuple[int, int, str], ...]:
         else:
             merged.append((s, e))
     return tuple((s, e, text[s:e]) for s, e in merged)
+
+
+_OBJECT_VERB = re.compile(r"\b(build|builds|building|construct\w*|launch\w*|establish\w*|open\w*|set(?:ting)? up|"
+                          r"creat\w*|develop\w*|implement\w*|financ\w*|fund\w*|introduc\w*|deploy\w*|"
+                          r"start\w*|complet\w*|install\w*|provid\w*|deliver\w*|donat\w*)\s+", re.I)
+_DETERMINER = re.compile(r"(?:(?:the|a|an|its|their|our|this|these|that|those|two|three|new)\s+)*", re.I)
+_OBJECT_END = re.compile(r"[,.;:(]|\s(?:to|that|which|who|with|by|and|in order|through|under|as|at|for|from|in|on)\s")
+
+
+def _verb_object(text: str) -> tuple[int, int] | None:
+    """The noun phrase right after a building verb ("launch early warning system pilots"),
+    up to the next comma or preposition: the project a pledge sentence names without a head
+    noun from the list."""
+    m = _OBJECT_VERB.search(text)
+    if not m:
+        return None
+    start = m.end() + len(_DETERMINER.match(text, m.end()).group(0))
+    end_match = _OBJECT_END.search(text, start)
+    end = end_match.start() if end_match else len(text)
+    words = text[start:end].split()
+    if not words or len(words) > 8:
+        return None
+    return (start, start + len(" ".join(words)))
 
 
 def extract(text: str, labels, ctx: DocumentContext) -> Extraction:
