@@ -90,6 +90,8 @@ GENERIC_HEADS = {"mission", "operation", "pilot", "pilots", "system", "scheme", 
                  "mechanism", "initiative", "network", "bank", "station", "zone", "park", "hub", "centre", "center",
                  "centres", "centers", "complex", "facility", "cluster", "road", "school", "plant", "plants"}
 _HEAD = re.compile(r"\b(" + "|".join(sorted(map(re.escape, PROJECT_HEADS), key=len, reverse=True)) + r")\b", re.I)
+_CAPITAL_STOPS = {"The", "A", "An", "They", "We", "It", "He", "She", "I", "This", "These", "That", "Those", "Our",
+                  "Their", "Its", "His", "Her", "Both", "All", "Such"}
 _SPAN_STOP = {
     "the", "a", "an", "of", "to", "for", "and", "or", "in", "on", "with", "by", "at", "from", "as", "our", "their",
     "its", "his", "her", "this", "that", "these", "those", "will", "would", "shall", "can", "could", "should",
@@ -100,6 +102,7 @@ _SPAN_STOP = {
     "build", "construct", "launch", "open", "establish", "implement", "complete", "finance", "fund", "develop",
     "accelerate", "promote", "advance", "create", "start", "invest", "set", "up", "said", "noted", "agreed",
     "we", "they", "it", "he", "she", "i", "also", "well", "about", "between", "under", "within", "into", "than",
+    "discussed", "discuss", "welcomed", "welcome", "announced", "announce", "support", "supported", "plans", "plan",
 }
 
 
@@ -318,7 +321,8 @@ def find_projects(text: str) -> tuple[tuple[int, int, str], ...]:
         words = list(re.finditer(r"[\w'’.-]+", text[:m.start()]))
         for w in reversed(words):
             token = w.group(0)
-            if (token[:1].islower() and token.strip(".") in _SPAN_STOP) or text[w.end():start].strip(" ") not in ("",):
+            function_word = token.lower().strip(".") in _SPAN_STOP and (token[:1].islower() or token in _CAPITAL_STOPS)
+            if function_word or text[w.end():start].strip(" ") not in ("",):
                 break
             start = w.start()
         if start == m.start():
