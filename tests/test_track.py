@@ -71,3 +71,14 @@ def test_track_refuses_scores_without_actor_columns(tmp_path, capsys):
     bad.write_text('{"doc_id": "a"}\nnot json\n')
     assert main(["track", str(bad), "--output", str(tmp_path / "out2")]) != 0
     assert "bad.jsonl:2" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_tracking_notebook_runs_on_track_output(tmp_path):
+    scored = tmp_path / "scored.jsonl"
+    scored.write_text("".join(json.dumps(r) + "\n" for r in ROWS))
+    assert main(["track", str(scored), "--output", str(tmp_path / "seeds")]) == 0
+    out = tmp_path / "tracking.ipynb"
+    assert main(["notebook", "--track-dir", str(tmp_path / "seeds"), "--output", str(out)]) == 0
+    cells = json.loads(out.read_text())["cells"]
+    assert any("Chile-Peru-Bolivia" in json.dumps(c.get("outputs", [])) for c in cells)
