@@ -162,7 +162,7 @@ def load_batch(directory: Path) -> list[GoldSentence]:
             gold, why = adjudicated[n][0], (adjudicated[n][1] if len(adjudicated[n]) > 1 else "")
         else:
             raise DataError(directory / "adjudication.tsv", None, f"sentence {n}: the readings differ and it is not adjudicated")
-        out.append(GoldSentence(s, ra, rb, gold, why))
+        out.append(GoldSentence({**s, "batch": directory.name}, ra, rb, gold, why))
     return out
 
 

@@ -93,8 +93,34 @@ def evaluate_actors(gold: list[GoldSentence] | None = None) -> dict:
         "gold_sentences": len(gold),
         "extractor": score_readings(predicted, [g.gold for g in gold], sentences),
         "reader_agreement": score_readings([g.a for g in gold], [g.b for g in gold], sentences),
+        "by_batch": {batch: score_readings([p for p, g in zip(predicted, gold) if g.sentence.get("batch") == batch],
+                                           [g.gold for g in gold if g.sentence.get("batch") == batch],
+                                           [s for s in sentences if s.get("batch") == batch])
+                     for batch in sorted({s.get("batch") for s in sentences if s.get("batch")})},
         "by_register": {reg: score_readings([p for p, g in zip(predicted, gold) if g.sentence["register"] == reg],
                                             [g.gold for g in gold if g.sentence["register"] == reg],
                                             [s for s in sentences if s["register"] == reg])
                         for reg in sorted({s["register"] for s in sentences})},
     }
+
+
+def format_actor_report(report: dict) -> str:
+    """Markdown: the extractor against the gold, and the two first readings against each other."""
+    lines = [f"{report['gold_sentences']} gold sentences (data/actors/, read twice and adjudicated).", "",
+             "| scope | compared | sentences | actor accuracy | support rows | target accuracy | project rows | "
+             "span F1 exact | span F1 overlap (P / R) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+
+    def row(scope, compared, s):
+        o = s["project_overlap"]
+        return (f"| {scope} | {compared} | {s['sentences']} | {s['actor_accuracy']:.3f} | {s['support_sentences']} | "
+                f"{s['target_accuracy']:.3f} | {s['project_sentences']} | {s['project_exact']['f1']:.3f} | "
+                f"{o['f1']:.3f} ({o['precision']:.2f} / {o['recall']:.2f}) |")
+
+    lines.append(row("all", "extractor vs gold", report["extractor"]))
+    for name, s in report.get("by_batch", {}).items():
+        lines.append(row(name, "extractor vs gold", s))
+    for name, s in report["by_register"].items():
+        lines.append(row(name, "extractor vs gold", s))
+    lines.append(row("all", "reader A vs reader B", report["reader_agreement"]))
+    return "\n".join(lines) + "\n"
