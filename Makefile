@@ -7,7 +7,7 @@ SHIPPED := models/default
 MODEL := artifacts/models/default
 ARCH ?=
 
-.PHONY: run train train-best ship cv test test-fast lint venv compare select-arch real-data notebook clean
+.PHONY: run train train-best ship track cv test test-fast lint venv compare select-arch real-data notebook clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -42,6 +42,18 @@ train-best: $(STAMP)
 # Replace the shipped model with the one `make train` wrote (at most once per issue: history stays small).
 ship: $(STAMP)
 	$(BIN)/diplostance ship-model $(MODEL) --output $(SHIPPED)
+
+# Actors, targets and projects over time (README "Who commits what to whom"): the seed articles and, when
+# ../shared is there, the UN General Debate (every session; ~180k sentences, ONNX int8 runtime for speed).
+UNGD := ../shared/corpus/ungd-2015-2024.jsonl.gz
+track: $(STAMP)
+	$(BIN)/diplostance score data/raw/*.txt --model $(SHIPPED) --output artifacts/scores/seeds.jsonl
+	$(BIN)/diplostance track artifacts/scores/seeds.jsonl --metadata data/raw/metadata.csv --output artifacts/track/seeds
+	@if [ -f $(UNGD) ]; then \
+		$(BIN)/diplostance score $(UNGD) --model $(SHIPPED) --runtime onnx --output artifacts/scores/ungd.jsonl && \
+		$(BIN)/diplostance track artifacts/scores/ungd.jsonl --output artifacts/track/ungd && \
+		$(BIN)/diplostance notebook --track-dir artifacts/track/seeds --track-dir artifacts/track/ungd; \
+	else $(BIN)/diplostance notebook --track-dir artifacts/track/seeds; fi
 
 # Leave-one-article-out CV on the seed articles (tfidf unless ARCH=...).
 cv: $(STAMP)

@@ -86,4 +86,18 @@ def onnx_backend(model, directory: str | Path, runtime: str) -> OnnxBackend:
     except ImportError:
         raise DiplostanceError(f"--runtime {runtime} needs onnxruntime: pip install 'diplostance[onnx]'") from None
     export = export_int8 if runtime == "onnx" else export_fp32
-    return OnnxBackend(export(model, Path(directory)))
+    return OnnxBackend(export(model, export_root(Path(directory))))
+
+
+def export_root(directory: Path) -> Path:
+    """Where a model's ONNX exports live: beside its weights, except for a model with a
+    manifest (the shipped one), whose directory must hold exactly its listed files: its exports
+    go to the user cache, keyed by the manifest's hash."""
+    manifest = directory / "manifest.json"
+    if not manifest.is_file():
+        return directory
+    import hashlib
+
+    from models.encoder import cache_dir
+
+    return cache_dir() / "onnx" / hashlib.sha256(manifest.read_bytes()).hexdigest()[:16]
