@@ -100,3 +100,16 @@ def test_the_shipped_model_matches_its_manifest_and_its_recorded_seed_check():
     assert len(seeds) == check["sentences"]
     assert int((predicted == Y).all(1).sum()) == check["identical_label_sets"]
     assert json.dumps(predicted.sum(0).tolist()) == json.dumps(check["predicted_per_label"])
+
+
+@pytest.mark.slow
+def test_onnx_runtime_of_a_shipped_model_leaves_its_directory_as_listed(trained_tiny, tmp_path, monkeypatch):
+    pytest.importorskip("onnxruntime")
+    monkeypatch.setenv("DIPLOSTANCE_CACHE", str(tmp_path / "cache"))
+    target = tmp_path / "default"
+    shipped.export(trained_tiny, target)
+    model = load_model(target, runtime="onnx-fp32")
+    texts = [r["text"] for r in ROWS[:20]]
+    assert np.allclose(model.predict_proba(texts), load_model(target).predict_proba(texts), atol=1e-3)
+    shipped.verify(target)  # no export was written beside the listed files
+    assert list((tmp_path / "cache" / "onnx").rglob("model.fp32.onnx"))
