@@ -8,6 +8,15 @@ from dataclasses import dataclass
 class DiplostanceError(Exception):
     """A mistake in user input (file, model directory, option); never a bug."""
 
+    exit_code = 2  # what the CLI exits with (the table is in README.md, "Exit codes")
+
+
+class IncompleteRun(DiplostanceError):
+    """The run finished but left inputs out: nothing could be scored, or (--strict) some
+    input was skipped. The errors file says which and why."""
+
+    exit_code = 3
+
 
 @dataclass(frozen=True)
 class Where:

@@ -48,11 +48,11 @@ def read_export(path: str | Path) -> tuple[list[dict], dict]:
     without one is skipped and counted. An annotation with no choice means "none".
     Raises DataError naming the file and task for a malformed export or an unknown choice.
     """
+    from data.records import read_text_file
+
     path = Path(path)
     try:
-        tasks = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(path, None, "no such file") from None
+        tasks = json.loads(read_text_file(path))  # DataError for a missing, undecodable or corrupt gzip file
     except json.JSONDecodeError as exc:
         raise DataError(path, exc.lineno, f"malformed JSON ({exc.msg})") from None
     if not isinstance(tasks, list):
@@ -74,6 +74,8 @@ def read_export(path: str | Path) -> tuple[list[dict], dict]:
         latest = max(live, key=lambda a: a.get("updated_at") or a.get("created_at") or "")
         labels: set[str] = set()
         for region in latest.get("result") or []:
+            if not isinstance(region, dict) or not isinstance(region.get("value") or {}, dict):
+                raise DataError(path, None, f"{where}: an annotation result is not a Label Studio region object")
             if region.get("from_name") != FROM_NAME:
                 continue
             for choice in (region.get("value") or {}).get("choices") or []:

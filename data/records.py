@@ -11,9 +11,12 @@ rows silently skipped.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
+import gzip
 import hashlib
 import json
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,14 +108,17 @@ class LabelledRow(_RecordView):
         return {k: (str(v) if isinstance(v, Where) else v) for k, v in self.items() if v is not None}
 
 
-_SCORED_FIELDS = ("doc_id", "sent_idx", "start", "end", "text", "boilerplate", "labels", "scores")
+_SCORED_FIELDS = ("doc_id", "sent_idx", "start", "end", "text", "boilerplate", "labels", "scores", "actors", "targets",
+                  "projects")
 
 
 @dataclass(frozen=True)
 class ScoredSentence(_RecordView):
     """One sentence as the tagger outputs it: its place in the document, the label decisions
-    and the score of every label, plus the document's metadata (``meta``). Read-only; the
-    mapping view is the JSON row of a scores file, whose computed keys win over metadata."""
+    and the score of every label, who commits or backs (``actors``), whom they back
+    (``targets``), the projects it names (``projects``: {start, end, text} with offsets into the
+    document), plus the document's metadata (``meta``). Read-only; the mapping view is the JSON
+    row of a scores file, whose computed keys win over metadata."""
 
     doc_id: str
     sent_idx: int
@@ -122,11 +128,17 @@ class ScoredSentence(_RecordView):
     boilerplate: str
     labels: tuple[str, ...]
     scores: Mapping[str, float]
+    actors: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
+    projects: tuple[Mapping[str, Any], ...] = ()
     meta: Mapping[str, Any] = field(default_factory=dict)
     _fields = _SCORED_FIELDS
 
     def __post_init__(self):
         object.__setattr__(self, "labels", tuple(self.labels))
+        object.__setattr__(self, "actors", tuple(self.actors))
+        object.__setattr__(self, "targets", tuple(self.targets))
+        object.__setattr__(self, "projects", tuple(dict(p) for p in self.projects))
         object.__setattr__(self, "scores", MappingProxyType(dict(self.scores)))
         object.__setattr__(self, "meta", MappingProxyType({k: v for k, v in self.meta.items() if k not in _SCORED_FIELDS}))
 
@@ -136,7 +148,9 @@ class ScoredSentence(_RecordView):
 
     @classmethod
     def from_json(cls, obj: dict) -> "ScoredSentence":
-        return cls(**{k: obj[k] for k in _SCORED_FIELDS}, meta={k: v for k, v in obj.items() if k not in _SCORED_FIELDS})
+        optional = ("actors", "targets", "projects")
+        return cls(**{k: obj[k] for k in _SCORED_FIELDS if k not in optional or k in obj},
+                   meta={k: v for k, v in obj.items() if k not in _SCORED_FIELDS})
 
 
 def parse_labelled_line(line: str, path, lineno: int, default_source: str) -> LabelledRow:
@@ -179,6 +193,38 @@ def parse_labelled_line(line: str, path, lineno: int, default_source: str) -> La
     return LabelledRow(**values, labels=tuple(labels), where=Where(str(path), lineno), meta=meta)
 
 
+def iter_text_lines(path: str | Path) -> Iterator[tuple[int, str]]:
+    """(line number, text) of a UTF-8 text file, gzipped or not (recognised by its first bytes,
+    whatever its name); a byte-order mark is dropped. Raises DataError naming the file and
+    line for a missing file, undecodable bytes, or a truncated or corrupt gzip stream."""
+    path = Path(path)
+    try:
+        with path.open("rb") as probe:
+            gzipped = probe.read(2) == b"\x1f\x8b"
+    except FileNotFoundError:
+        raise DataError(path, None, "no such file") from None
+    except IsADirectoryError:
+        raise DataError(path, None, "is a directory, not a file") from None
+    lineno = 0
+    try:
+        with (gzip.open(path, "rb") if gzipped else path.open("rb")) as fh:
+            for lineno, raw in enumerate(fh, 1):
+                if lineno == 1 and raw.startswith(codecs.BOM_UTF8):
+                    raw = raw[len(codecs.BOM_UTF8):]
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise DataError(path, lineno, f"undecodable bytes (not UTF-8) at column {exc.start + 1}") from None
+                yield lineno, text
+    except (EOFError, zlib.error, gzip.BadGzipFile):
+        raise DataError(path, lineno + 1, "truncated or corrupt gzip file") from None
+
+
+def read_text_file(path: str | Path) -> str:
+    """The whole text of a file read as ``iter_text_lines`` reads it (same errors)."""
+    return "".join(line for _, line in iter_text_lines(path))
+
+
 def read_labelled_jsonl(path: str | Path, default_source: str | None = None) -> list[LabelledRow]:
     """Read and validate a labelled JSONL file.
 
@@ -188,17 +234,16 @@ def read_labelled_jsonl(path: str | Path, default_source: str | None = None) -> 
     path = Path(path)
     if not path.is_file():
         raise DataError(path, None, "no such file")
-    source = default_source or path.stem
+    source = default_source or (path.stem[:-6] if path.stem.endswith(".jsonl") else path.stem)
     rows, seen = [], {}
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            row = parse_labelled_line(line, path, lineno, source)
-            if row["id"] in seen:
-                raise DataError(path, lineno, f"duplicate id {row['id']!r} (first at line {seen[row['id']]})")
-            seen[row["id"]] = lineno
-            rows.append(row)
+    for lineno, line in iter_text_lines(path):
+        if not line.strip():
+            continue
+        row = parse_labelled_line(line, path, lineno, source)
+        if row["id"] in seen:
+            raise DataError(path, lineno, f"duplicate id {row['id']!r} (first at line {seen[row['id']]})")
+        seen[row["id"]] = lineno
+        rows.append(row)
     if not rows:
         raise DataError(path, None, "file has no rows")
     return rows

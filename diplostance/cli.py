@@ -17,7 +17,10 @@ from typing import Callable
 
 from data.errors import DiplostanceError
 
-DEFAULT_MODEL_DIR = Path("artifacts/models/default")
+from models.shipped import SHIPPED_DIR
+
+DEFAULT_MODEL_DIR = SHIPPED_DIR  # every command's --model: the trained model that ships in models/default/
+TRAINED_MODEL_DIR = Path("artifacts/models/default")  # where `train` writes by default (never the shipped one)
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,7 @@ def import_labelstudio_cli(args) -> None:
 # ---- training -----------------------------------------------------------------------------
 def _train_arguments(p):
     add_config_arguments(p)
-    p.add_argument("--output", type=Path, default=DEFAULT_MODEL_DIR)
+    p.add_argument("--output", type=Path, default=TRAINED_MODEL_DIR)
     p.add_argument("--data", action="append", default=[], help="extra labelled JSONL (repeatable)")
     p.add_argument("--no-bundled", action="store_true", help="train on --data files only")
     p.add_argument("--data-weight", type=int, default=1, help="count each --data row this many times (default 1)")
@@ -196,10 +199,53 @@ def audit_cli(args) -> None:
     print(f"{len(flagged)} of {len(real)} real rows flagged by cleanlab; {len(kept)} most suspicious -> {args.output}")
 
 
+def _verify_model_arguments(p):
+    p.add_argument("model", type=Path, nargs="?", default=DEFAULT_MODEL_DIR,
+                   help="a shipped model directory (default: models/default/)")
+
+
+@command("verify-model", "check a shipped model's files against its manifest and whether its training data is current",
+         _verify_model_arguments)
+def verify_model_cli(args) -> None:
+    from models.shipped import staleness, verify
+
+    manifest = verify(args.model)
+    print(f"{args.model}: {len(manifest['files'])} files match {args.model / 'manifest.json'} "
+          f"({manifest['total_bytes'] / 2**20:.1f} MB, {manifest['arch']}, weights {manifest['weights_dtype']})")
+    from models.base import read_model_metadata
+
+    held = read_model_metadata(args.model).get("heldout_metrics", {})
+    if held:
+        print(f"held-out figures recorded at training ({held['sentences']} sentences of validation documents): "
+              + ", ".join(f"{n} P {held[n]['precision']:.2f} R {held[n]['recall']:.2f}" for n in manifest["thresholds"])
+              + f"; macro-F1 {held['macro']['f1']:.3f}")
+    warning = staleness(args.model)
+    if warning:
+        print(f"warning: {warning}")
+    else:
+        print(f"trained on the current bundled data (sha256 {manifest['training_data_sha256'][:12]})")
+
+
+def _ship_model_arguments(p):
+    p.add_argument("source", type=Path, help="a trained model directory (e.g. artifacts/models/default)")
+    p.add_argument("--output", type=Path, default=DEFAULT_MODEL_DIR, help="default: models/default/")
+    p.add_argument("--float32", action="store_true", help="keep float32 weights (default: float16)")
+
+
+@command("ship-model", "export a trained model as the shipped default (float16 weights, manifest, seed check)",
+         _ship_model_arguments)
+def ship_model_cli(args) -> None:
+    from models.shipped import ship
+
+    manifest = ship(args.source, args.output, half=not args.float32)
+    print(f"shipped {args.source} -> {args.output}: {manifest['total_bytes'] / 2**20:.1f} MB, "
+          f"{len(manifest['files'])} files; seed check {manifest['seed_check']}")
+
+
 # ---- evaluation ---------------------------------------------------------------------------
 def _evaluate_arguments(p):
     add_config_arguments(p)
-    p.add_argument("--model", type=Path)
+    p.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR, help="model directory (default: the shipped model)")
     p.add_argument("--data", type=Path)
     p.add_argument("--cv", action="store_true", help="leave-one-article-out CV on the seeds")
     p.add_argument("--output", type=Path, default=Path("artifacts/eval/latest"))
@@ -223,11 +269,11 @@ def evaluate_cli(args) -> None:
         title = (f"Leave-one-article-out CV on the seeds ({config.arch}, +{len(extra)} authored "
                  f"and {len(real)} real training rows)")
     else:
-        if not args.model or not args.data:
-            raise DiplostanceError("evaluate needs --model DIR and --data FILE, or --cv")
+        if not args.data:
+            raise DiplostanceError("evaluate needs --data FILE (and --model DIR, default the shipped model), or --cv")
         from data.records import file_sha256, read_labelled_jsonl
         from evaluation.harness import evaluate_model
-        from models.registry import load_model
+        from diplostance.engines import load_model_checked as load_model
 
         model = load_model(args.model)
         rows = read_labelled_jsonl(args.data)
@@ -255,7 +301,7 @@ def _compare_arguments(p):
 def compare_cli(args) -> None:
     from data.records import read_labelled_jsonl
     from evaluation.compare import compare_models, format_comparison, write_comparison
-    from models.registry import load_model
+    from diplostance.engines import load_model_checked as load_model
 
     _positive("--bootstrap", args.bootstrap)
     old, new = load_model(args.old), load_model(args.new)
@@ -298,14 +344,22 @@ def select_arch_cli(args) -> None:
 def _notebook_arguments(p):
     p.add_argument("--eval-dir", type=Path, default=None, help="evaluation directory (default: latest run)")
     p.add_argument("--compare", type=Path, default=None, help="second evaluation directory for disagreements")
-    p.add_argument("--output", type=Path, default=Path("artifacts/notebooks/error_analysis.executed.ipynb"))
+    p.add_argument("--track-dir", type=Path, action="append", default=[],
+                   help="run the tracking notebook instead, on these `diplostance track` outputs (repeatable)")
+    p.add_argument("--output", type=Path, default=None,
+                   help="default: artifacts/notebooks/error_analysis.executed.ipynb (tracking.executed.ipynb with --track-dir)")
 
 
-@command("notebook", "execute the error-analysis notebook headless on an evaluation", _notebook_arguments)
+@command("notebook", "execute the error-analysis notebook (or, with --track-dir, the tracking notebook) headless",
+         _notebook_arguments)
 def notebook_cli(args) -> None:
-    from evaluation.notebook import execute_notebook
+    from evaluation.notebook import execute_notebook, execute_tracking_notebook
 
-    out = execute_notebook(args.eval_dir, args.output, args.compare)
+    if args.track_dir:
+        out = execute_tracking_notebook(args.track_dir, args.output or Path("artifacts/notebooks/tracking.executed.ipynb"))
+    else:
+        out = execute_notebook(args.eval_dir, args.output or Path("artifacts/notebooks/error_analysis.executed.ipynb"),
+                               args.compare)
     print(f"executed notebook written to {out}")
 
 
@@ -328,7 +382,7 @@ def _ingest_arguments(p):
 def ingest_cli(args) -> None:
     from data.records import write_jsonl
     from diplostance.ingest import prelabel, read_excluded_ids, select
-    from models.registry import load_model
+    from diplostance.engines import load_model_checked as load_model
 
     exclude = read_excluded_ids(args.exclude)
     model = load_model(args.model)
@@ -370,7 +424,7 @@ def _score_arguments(p):
 @command("score", "tag every sentence of files or directories (txt, md, jsonl, csv; .gz)", _score_arguments)
 def score_cli(args) -> None:
     from diplostance.scoring import ScoreOptions, score_archive
-    from models.registry import load_model
+    from diplostance.engines import load_model_checked as load_model
 
     _positive("--batch-size", args.batch_size)
     model = load_model(args.model, runtime=args.runtime)
@@ -390,8 +444,45 @@ def score_cli(args) -> None:
     if state["skipped"]:
         message = f"{state['skipped']} bad inputs skipped; see {state['errors_file']}"
         if args.strict:
-            raise DiplostanceError(message + " (--strict)")
+            from data.errors import IncompleteRun
+
+            raise IncompleteRun(message + " (--strict)")
         _say(message)
+
+
+def _evaluate_actors_arguments(p):
+    p.add_argument("--output", type=Path, default=Path("artifacts/eval/actors"), help="directory for report.md and report.json")
+
+
+@command("evaluate-actors", "measure actors, targets and project spans against the double-read gold sample (data/actors/)",
+         _evaluate_actors_arguments)
+def evaluate_actors_cli(args) -> None:
+    from data.atomic import write_text_atomic
+    from evaluation.actor_eval import evaluate_actors, format_actor_report
+
+    report = evaluate_actors()
+    text = format_actor_report(report)
+    write_text_atomic(args.output / "report.md", "# Actors, targets and project spans\n\n" + text)
+    write_text_atomic(args.output / "report.json", json.dumps(report, indent=1) + "\n")
+    print(text)
+
+
+def _track_arguments(p):
+    p.add_argument("inputs", nargs="+", type=Path, help="scored files (.jsonl, .csv, .parquet) from `diplostance score`")
+    p.add_argument("--output", type=Path, required=True, help="directory for projects.csv, pairs.csv, timeline.png")
+    p.add_argument("--metadata", type=Path, default=None, help="CSV with doc_id,date columns (when rows carry no date)")
+
+
+@command("track", "group project pledges by project and stances by actor and target, over time", _track_arguments)
+def track_cli(args) -> None:
+    from diplostance.track import write_tracking
+
+    result = write_tracking(args.inputs, args.output, args.metadata)
+    print(f"{len(result['pledges'])} project pledges in {len(result['projects'])} projects; "
+          f"{len(result['pairs'])} actor/target pairs -> {args.output}/projects.csv, pairs.csv"
+          + (", timeline.png" if result["figure"] else " (no matplotlib: no timeline figure)"))
+    for p in result["projects"][:10]:
+        print(f"  {p['project']}: {p['pledges']} pledges in {p['documents']} documents, {p['first']} .. {p['last']} ({p['actors']})")
 
 
 # ---- entry point --------------------------------------------------------------------------
@@ -411,10 +502,21 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     args = build_parser().parse_args(argv)
     try:
-        args.func(args)
+        from contextlib import nullcontext
+
+        from diplostance.locks import output_lock
+        from diplostance.preflight import check_arguments
+
+        check_arguments(args)  # every argument, before any work (README "Exit codes")
+        with output_lock(args.output) if getattr(args, "output", None) else nullcontext():
+            args.func(args)
     except DiplostanceError as exc:
         print(f"diplostance: error: {exc}", file=sys.stderr)
-        return 2
+        return exc.exit_code
+    except OSError as exc:  # the system refused (disk full, permissions): one line, state kept
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"diplostance: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("diplostance: interrupted", file=sys.stderr)
         return 130

@@ -9,12 +9,30 @@ Both give the same rows in the same order; diplostance.scoring chooses and drive
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Iterable, Iterator
 
 from data.documents import Document, iter_sentence_rows
+from data.errors import DiplostanceError
 from data.labels import LABELS
 from data.records import ScoredSentence
 from models.base import StanceModel
+
+
+def load_model_checked(directory: str | Path, runtime: str = "torch") -> StanceModel:
+    """``models.registry.load_model``, with any failure to read the directory (a corrupt
+    config.json, truncated or foreign weights, undecodable bytes) as a one-line
+    DiplostanceError naming it: a model directory is user input."""
+    from models.registry import load_model
+
+    try:
+        return load_model(directory, runtime=runtime)
+    except (DiplostanceError, ImportError, MemoryError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever the loaders raise on damaged files
+        detail = (str(exc).strip().splitlines() or [""])[0][:200]
+        raise DiplostanceError(f"{directory}: cannot load the model; its files are damaged or incomplete "
+                               f"({type(exc).__name__}{': ' + detail if detail else ''})") from None
 
 
 def label_rows(rows: list[dict], P, thresholds) -> list[ScoredSentence]:
@@ -27,6 +45,22 @@ def label_rows(rows: list[dict], P, thresholds) -> list[ScoredSentence]:
             row["doc_id"], row["sent_idx"], row["start"], row["end"], row["text"], row["boilerplate"],
             labels=[name for name, v, t in zip(LABELS, p, thresholds) if v >= t],
             scores={name: round(float(v), 6) for name, v in zip(LABELS, p)}, meta=meta))
+    return out
+
+
+def with_actors(rows: list[ScoredSentence]) -> list[ScoredSentence]:
+    """Actors, targets and project spans of each labelled sentence (models.actors), resolved
+    in document order; ``rows`` hold whole documents, as every engine returns them."""
+    import dataclasses
+
+    from models.actors import ActorAnnotator
+
+    annotate = ActorAnnotator()
+    out = []
+    for row in rows:
+        x = annotate(row.doc_id, row.text, row.labels, row.meta)
+        projects = tuple({"start": row.start + s, "end": row.start + e, "text": t} for s, e, t in x.projects)
+        out.append(dataclasses.replace(row, actors=x.actors, targets=x.targets, projects=projects))
     return out
 
 

@@ -112,18 +112,18 @@ def read_excluded_ids(paths) -> set[str]:
     import json
 
     from data.errors import DataError
+    from data.records import iter_text_lines
 
     ids: set[str] = set()
     for path in paths:
         path = Path(path)
         if not path.is_file():
             raise DataError(path, None, "no such file")
-        with path.open(encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    ids.add(str(json.loads(line)["id"]))
-                except (json.JSONDecodeError, KeyError, TypeError):
-                    raise DataError(path, lineno, "expected a JSON object with an 'id'") from None
+        for lineno, line in iter_text_lines(path):
+            if not line.strip():
+                continue
+            try:
+                ids.add(str(json.loads(line)["id"]))
+            except (json.JSONDecodeError, KeyError, TypeError):
+                raise DataError(path, lineno, "expected a JSON object with an 'id'") from None
     return ids

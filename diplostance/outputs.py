@@ -14,7 +14,8 @@ from data.errors import DiplostanceError
 from data.labels import LABELS
 
 FORMATS = (".jsonl", ".csv", ".parquet")
-CORE_COLUMNS = ("doc_id", "sent_idx", "start", "end", "text", "labels")
+SUMMARY_FORMATS = (".csv", ".jsonl")
+CORE_COLUMNS = ("doc_id", "sent_idx", "start", "end", "text", "labels", "actors", "targets", "projects")
 
 
 def output_format(path: Path) -> str:
@@ -33,18 +34,25 @@ def iter_spool(spool: Path):
 def _flat(row: dict) -> dict:
     """scores {label: p} -> score_<label> columns; labels list kept."""
     flat = {k: v for k, v in row.items() if k != "scores"}
+    for key in ("actors", "targets", "projects"):
+        flat.setdefault(key, [])
     for name in LABELS:
         flat[f"score_{name}"] = row["scores"][name]
     return flat
 
 
 def _column_types(spool: Path) -> dict[str, str]:
-    """First pass: the type of every metadata column (int, float, bool or str)."""
+    """First pass: the type of every metadata column (int, float, bool or str). Any mix of
+    kinds, nested values and integers beyond 64 bits become str (JSON text), so that the
+    conversion that follows cannot fail on the data."""
     seen: dict[str, set] = defaultdict(set)
     for row in iter_spool(spool):
         for key, value in row.items():
             if key not in CORE_COLUMNS and key != "scores" and value is not None:
-                seen[key].add(type(value).__name__)
+                kind = type(value).__name__
+                if kind == "int" and not -(2**63) <= value < 2**63:
+                    kind = "bigint"
+                seen[key].add(kind)
     types = {}
     for key, names in seen.items():
         if names <= {"int"}:
@@ -88,7 +96,9 @@ def _convert(spool: Path, tmp: Path, fmt: str, columns: list[str], meta_types: d
             writer.writeheader()
             for row in iter_spool(spool):
                 flat = _flat(row)
-                flat["labels"] = ";".join(flat["labels"])
+                for key in ("labels", "actors", "targets"):
+                    flat[key] = ";".join(flat.get(key) or [])
+                flat["projects"] = json.dumps(flat.get("projects") or [], ensure_ascii=False)
                 writer.writerow({k: _as_column_value(flat.get(k), meta_types.get(k, "")) for k in columns})
     else:
         import pyarrow as pa
@@ -97,7 +107,9 @@ def _convert(spool: Path, tmp: Path, fmt: str, columns: list[str], meta_types: d
         arrow = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(), "str": pa.string()}
         schema = pa.schema(
             [("doc_id", pa.string()), ("sent_idx", pa.int64()), ("start", pa.int64()), ("end", pa.int64()),
-             ("text", pa.string()), ("labels", pa.list_(pa.string()))]
+             ("text", pa.string()), ("labels", pa.list_(pa.string())), ("actors", pa.list_(pa.string())),
+             ("targets", pa.list_(pa.string())),
+             ("projects", pa.list_(pa.struct([("start", pa.int64()), ("end", pa.int64()), ("text", pa.string())])))]
             + [(f"score_{n}", pa.float64()) for n in LABELS]
             + [(k, arrow[t]) for k, t in sorted(meta_types.items())]
         )
@@ -121,8 +133,8 @@ def write_summary(spool_or_output_rows, path: Path) -> int:
         c["sentences"] += 1
         c.update(row["labels"])
     records = [{"doc_id": d, "sentences": c["sentences"], **{n: c[n] for n in LABELS}} for d, c in per_doc.items()]
-    if path.suffix not in (".csv", ".jsonl"):
-        raise DiplostanceError(f"{path}: summary must end in .csv or .jsonl")
+    if path.suffix not in SUMMARY_FORMATS:
+        raise DiplostanceError(f"{path}: summary must end in {' or '.join(SUMMARY_FORMATS)}")
     with atomic_path(path) as tmp:
         if path.suffix == ".csv":
             with tmp.open("w", encoding="utf-8", newline="") as fh:

@@ -52,10 +52,11 @@ def read_scored(path: Path) -> list[dict]:
                 return rows
             if name.endswith(".csv"):
                 rows = list(csv.DictReader(fh))
-                for r in rows:  # list columns are JSON text in CSV output
+                for r in rows:  # CSV output: labels, actors, targets ";"-joined; projects JSON text
                     for key in ("labels", "actors", "targets", "projects"):
-                        if isinstance(r.get(key), str) and r[key].startswith("["):
-                            r[key] = json.loads(r[key])
+                        value = r.get(key)
+                        if isinstance(value, str):
+                            r[key] = json.loads(value) if value.startswith("[") else [v for v in value.split(";") if v]
                 return rows
     except (OSError, UnicodeDecodeError, EOFError) as exc:
         raise DataError(path, None, f"cannot read scored file ({exc})") from None

@@ -116,7 +116,7 @@ def test_bad_input_is_counted_reported_and_skipped(model_dir, tmp_path):
     assert "bad inputs skipped" in r.stderr
 
     r = run("score", bad, "--model", model_dir, "--output", tmp_path / "s.jsonl", "--strict", cwd=tmp_path)
-    assert r.returncode == 2 and "(--strict)" in r.stderr
+    assert r.returncode == 3 and "(--strict)" in r.stderr  # the run finished with inputs left out (README: Exit codes)
 
     r = run("score", bad, "--model", model_dir, "--output", tmp_path / "f.jsonl", "--on-error", "fail", cwd=tmp_path)
     assert r.returncode == 2 and "empty.txt: empty document" in r.stderr  # the first bad input, in sorted order

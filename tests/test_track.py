@@ -82,3 +82,25 @@ def test_tracking_notebook_runs_on_track_output(tmp_path):
     assert main(["notebook", "--track-dir", str(tmp_path / "seeds"), "--output", str(out)]) == 0
     cells = json.loads(out.read_text())["cells"]
     assert any("Chile-Peru-Bolivia" in json.dumps(c.get("outputs", [])) for c in cells)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_score_writes_actors_targets_and_project_offsets_then_track_reads_them(fmt, seed_tfidf_model, tmp_path):
+    from pathlib import Path
+
+    from diplostance.track import read_scored
+
+    raw = sorted(Path("data/raw").glob("*.txt"))
+    out = tmp_path / f"seeds.{fmt}"
+    assert main(["score", *map(str, raw), "--model", str(seed_tfidf_model), "--output", str(out), "--quiet"]) == 0
+    rows = read_scored(out)
+    labelled = [r for r in rows if r["labels"]]
+    assert labelled and all(r["actors"] for r in labelled)
+    assert all(not r["actors"] and not r["projects"] for r in rows if not r["labels"])
+    texts = {p.stem: p.read_text(encoding="utf-8") for p in raw}
+    spans = [(r["doc_id"], p) for r in rows for p in r["projects"]]
+    assert spans and all(texts[doc][p["start"]:p["end"]] == p["text"] for doc, p in spans)
+    assert main(["track", str(out), "--metadata", "data/raw/metadata.csv", "--output", str(tmp_path / "t")]) == 0
+    with (tmp_path / "t" / "projects.csv").open() as fh:
+        top = next(csv.DictReader(fh))
+    assert "railway" in top["project"] and int(top["documents"]) >= 3 and top["first"] < top["last"]
