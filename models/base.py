@@ -128,6 +128,9 @@ class StanceModel(ABC):
         from models.model_card import write_model_card
 
         write_model_card(tmp, config["diplostance"])
+        # the files this save wrote: a later save replaces the directory only when it holds nothing else
+        config["diplostance"]["files"] = sorted({p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file()})
+        config_path.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n")
         # a previous model: swap, then remove the old one (a kill between the two renames
         # leaves the previous model in .NAME.old-PID beside the output)
         if directory.exists():
@@ -181,10 +184,35 @@ def check_model_output(directory: str | Path) -> None:
     if not any(directory.iterdir()):
         return
     try:
-        read_model_metadata(directory)
+        meta = read_model_metadata(directory)
     except DiplostanceError:
         raise DiplostanceError(f"{directory}: exists and is not a diplostance model directory; "
                                "refusing to replace it (choose another --output)") from None
+    foreign = _foreign_files(directory, meta)
+    if foreign:
+        raise DiplostanceError(f"{directory / foreign[0]}: not written by diplostance; refusing to replace the model "
+                               f"directory that holds it ({len(foreign)} such file(s); move them or choose another --output)")
+
+
+# What a model save, an ONNX export or a shipped-model export writes (models saved before the
+# file list was recorded are checked against these names).
+_TOOL_FILES = ("config.json", "README.md", "manifest.json", "tfidf.skops", "heads.skops", "model.safetensors",
+               "tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json")
+_TOOL_DIRS = ("onnx", "encoder", "tfidf", "finetune")
+
+
+def _foreign_files(directory: Path, meta: dict) -> list[str]:
+    """Files in a model directory that no diplostance save or export wrote there."""
+    listed = set(meta.get("files") or [])
+    out = []
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        rel = path.relative_to(directory).as_posix()
+        if rel in listed or rel == "manifest.json" or rel.startswith("onnx/"):
+            continue
+        if not listed and (rel in _TOOL_FILES or rel.split("/", 1)[0] in _TOOL_DIRS):
+            continue
+        out.append(rel)
+    return out
 
 
 def read_model_metadata(directory: str | Path) -> dict:

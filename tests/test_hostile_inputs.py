@@ -941,3 +941,15 @@ def test_two_overlapping_runs_on_one_output(capsys, tmp_path, model, many_docs):
     assert first.returncode == 0, stderr
     assert out.read_text() == reference.read_text()
     assert leftovers(tmp_path) == []
+
+
+def test_train_never_deletes_a_users_file_left_inside_a_model_directory(tmp_path):
+    from diplostance.cli import main
+
+    model = tmp_path / "model"
+    args = ["train", "--arch", "tfidf", "--no-authored", "--no-real", "--no-char-ngrams", "--output", str(model)]
+    assert main(args) == 0
+    assert main(args) == 0  # its own model directory: replaced
+    (model / "notes.txt").write_text("my notes")
+    assert main(args) == 2
+    assert (model / "notes.txt").read_text() == "my notes" and (model / "config.json").is_file()
