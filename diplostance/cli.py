@@ -471,13 +471,15 @@ def _track_arguments(p):
     p.add_argument("inputs", nargs="+", type=Path, help="scored files (.jsonl, .csv, .parquet) from `diplostance score`")
     p.add_argument("--output", type=Path, required=True, help="directory for projects.csv, pairs.csv, timeline.png")
     p.add_argument("--metadata", type=Path, default=None, help="CSV with doc_id,date columns (when rows carry no date)")
+    p.add_argument("--reextract", action="store_true",
+                   help="recompute actors, targets and projects from the text and labels (no model runs)")
 
 
 @command("track", "group project pledges by project and stances by actor and target, over time", _track_arguments)
 def track_cli(args) -> None:
     from diplostance.track import write_tracking
 
-    result = write_tracking(args.inputs, args.output, args.metadata)
+    result = write_tracking(args.inputs, args.output, args.metadata, recompute=args.reextract)
     print(f"{len(result['pledges'])} project pledges in {len(result['projects'])} projects; "
           f"{len(result['pairs'])} actor/target pairs -> {args.output}/projects.csv, pairs.csv"
           + (", timeline.png" if result["figure"] else " (no matplotlib: no timeline figure)"))

@@ -141,7 +141,9 @@ def track(rows: list[dict], dates: dict[str, str]) -> dict:
     keys = merge_variants(sorted({p["project"] for p in pledges}))
     groups: dict[str, list[dict]] = defaultdict(list)
     for p in pledges:
-        p["key"] = keys[p["project"]]
+        key = keys[p["project"]]
+        # a bare head ("Fund", "the facility") names no particular project: never merged across documents
+        p["key"] = key if ("|" in key or " " in key) else f"{key}@{p['doc_id']}"
         groups[p["key"]].append(p)
     projects = []
     for key, items in groups.items():
@@ -219,10 +221,34 @@ def _as_year(date: str) -> float:
     return parts[0] + ((parts[1] - 1) / 12 if len(parts) > 1 else 0.5) + ((parts[2] - 1) / 365 if len(parts) > 2 else 0)
 
 
-def write_tracking(inputs: list[Path], output: Path, metadata: Path | None = None) -> dict:
+_COMPUTED = ("doc_id", "sent_idx", "start", "end", "text", "boilerplate", "labels", "scores", "actors", "targets",
+             "projects", "source_file")
+
+
+def reextract(rows: list[dict]) -> list[dict]:
+    """Actors, targets and projects recomputed from each row's text and labels with the current
+    extractor (models.actors), in file order (a scores file keeps each document's sentences
+    together): no model is run, so an improved extractor needs no re-scoring."""
+    from models.actors import ActorAnnotator
+
+    annotate = ActorAnnotator()
+    out = []
+    for r in rows:
+        meta = {k: v for k, v in r.items() if k not in _COMPUTED}
+        x = annotate(str(r.get("doc_id")), str(r.get("text", "")), r.get("labels") or [], meta)
+        start = int(r.get("start") or 0)
+        out.append({**r, "actors": list(x.actors), "targets": list(x.targets),
+                    "projects": [{"start": start + a, "end": start + b, "text": t} for a, b, t in x.projects]})
+    return out
+
+
+def write_tracking(inputs: list[Path], output: Path, metadata: Path | None = None, recompute: bool = False) -> dict:
     rows = [r for path in inputs for r in read_scored(Path(path))]
-    if rows and not any("actors" in r for r in rows):
-        raise DiplostanceError(f"{inputs[0]}: no actors/targets/projects columns; score it again with this version")
+    if recompute:
+        rows = reextract(rows)
+    elif rows and not any("actors" in r for r in rows):
+        raise DiplostanceError(f"{inputs[0]}: no actors/targets/projects columns; score it again with this version, "
+                               "or give --reextract")
     result = track(rows, read_dates(metadata))
     output.mkdir(parents=True, exist_ok=True)
     write_text_atomic(output / "projects.csv", _csv(result["projects"], ["project", "first", "last", "pledges", "documents",

@@ -322,6 +322,11 @@ def find_projects(text: str) -> tuple[tuple[int, int, str], ...]:
         for w in reversed(words):
             token = w.group(0)
             function_word = token.lower().strip(".") in _SPAN_STOP and (token[:1].islower() or token in _CAPITAL_STOPS)
+            if token in ("and", "of", "for") and text[w.end() + 1:w.end() + 2].isupper() and \
+                    any(x.group(0)[:1].isupper() for x in words if x.end() <= w.start()) and \
+                    text[max(0, w.start() - 2):w.start()].strip()[-1:].isalpha() and \
+                    text[:w.start()].split()[-1][:1].isupper():
+                function_word = False  # inside a capitalised name: "Loss and Damage Fund", "Bank of Asia"
             if function_word or text[w.end():start].strip(" ") not in ("",):
                 break
             start = w.start()
@@ -368,7 +373,7 @@ def _verb_object(text: str) -> tuple[int, int] | None:
     end_match = _OBJECT_END.search(text, start)
     end = end_match.start() if end_match else len(text)
     words = text[start:end].split()
-    if not words or len(words) > 8:
+    if not words or len(words) > 8 or words[0].lower() in _SPAN_STOP or not re.match(r"[\w“\"'$€£]", words[0]):
         return None
     return (start, start + len(" ".join(words)))
 

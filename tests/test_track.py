@@ -104,3 +104,13 @@ def test_score_writes_actors_targets_and_project_offsets_then_track_reads_them(f
     with (tmp_path / "t" / "projects.csv").open() as fh:
         top = next(csv.DictReader(fh))
     assert "railway" in top["project"] and int(top["documents"]) >= 3 and top["first"] < top["last"]
+
+
+def test_reextract_recomputes_fields_from_text_and_labels(tmp_path):
+    rows = [{"doc_id": "d", "sent_idx": 0, "start": 10, "text": "Chile will build the Lamu port.", "labels": ["commitment",
+             "project_pledge"], "country": "CHL"}]
+    scored = tmp_path / "old.jsonl"
+    scored.write_text(json.dumps(rows[0]) + "\n")
+    assert main(["track", str(scored), "--reextract", "--output", str(tmp_path / "out")]) == 0
+    (pledge,) = [json.loads(line) for line in (tmp_path / "out" / "pledges.jsonl").read_text().splitlines()]
+    assert pledge["project"] == "Lamu port" and pledge["actors"] == ["CHL"]
