@@ -82,3 +82,13 @@ def test_no_body_sentence_contains_a_dateline():
         for s in split_document(raw, doc_id):
             if s.boilerplate is None:
                 assert not re.search(r"\(Xinhua\) --", s.text)
+
+
+def test_long_paragraphs_split_in_pieces_give_the_same_boundaries_as_one_pysbd_call():
+    from benchmarks.splitting import synthetic_paragraph, whole_paragraphs
+
+    text = "Mr. Smith went to Washington, D.C. on Monday. " + synthetic_paragraph(20_000, seed=3)
+    pieces = [(s.start, s.end) for s in split_document(text, "long")]
+    with whole_paragraphs():
+        whole = [(s.start, s.end) for s in split_document(text, "long")]
+    assert pieces == whole and len(pieces) > 100
