@@ -4,6 +4,7 @@ only when complete, so a crash never leaves a half-written file under the final 
 from __future__ import annotations
 
 import os
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -35,3 +36,17 @@ def write_text_atomic(target: str | Path, text: str) -> Path:
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(target)
+
+
+def swap_directory(tmp: Path, target: Path) -> Path:
+    """Put the complete directory ``tmp`` in place of ``target``: rename the old one aside,
+    rename ``tmp`` in, then remove the old one (a kill between the two renames leaves the
+    previous directory in .NAME.old-PID beside the target, never a half-written one)."""
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        target.rename(old)
+        tmp.rename(target)
+        shutil.rmtree(old)
+    else:
+        tmp.rename(target)
+    return target

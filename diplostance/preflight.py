@@ -32,7 +32,7 @@ def check_output_dir(path: Path) -> None:
 
 def _input_file(path: Path | None, flag: str) -> None:
     if path is not None and not Path(path).is_file():
-        raise DataError(path, None, f"{flag}: no such file" + (" (it is a directory)" if Path(path).is_dir() else ""))
+        raise DataError(path, None, "no such file" + (" (it is a directory)" if Path(path).is_dir() else "") + f" ({flag})")
 
 
 def _input_dir(path: Path | None, flag: str) -> None:

@@ -19,6 +19,7 @@ from typing import ClassVar, Sequence
 import numpy as np
 from sklearn.model_selection import GroupKFold
 
+from data.atomic import swap_directory
 from data.errors import DiplostanceError
 from data.labels import LABELS
 from models.config import TrainConfig
@@ -131,16 +132,7 @@ class StanceModel(ABC):
         # the files this save wrote: a later save replaces the directory only when it holds nothing else
         config["diplostance"]["files"] = sorted({p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file()})
         config_path.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n")
-        # a previous model: swap, then remove the old one (a kill between the two renames
-        # leaves the previous model in .NAME.old-PID beside the output)
-        if directory.exists():
-            old = directory.with_name(f".{directory.name}.old-{os.getpid()}")
-            directory.rename(old)
-            tmp.rename(directory)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(directory)
-        return directory
+        return swap_directory(tmp, directory)
 
     @classmethod
     def load(cls, directory: str | Path, runtime: str = "torch") -> "StanceModel":

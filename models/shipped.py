@@ -116,13 +116,9 @@ def export(source: Path, target: Path = SHIPPED_DIR, half: bool = True, extra: d
         **(extra or {}),
     }
     (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        target.rename(old)
-        tmp.rename(target)
-        shutil.rmtree(old)
-    else:
-        tmp.rename(target)
+    from data.atomic import swap_directory
+
+    swap_directory(tmp, target)
     return manifest
 
 
