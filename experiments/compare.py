@@ -85,9 +85,12 @@ class Comparison:
         self.rows = rows if rows is not None else load_bundled()
         self.real = [r for r in self.rows if r["source"] == "real"]
         self.base = [r for r in self.rows if r["source"] != "real"]
-        key = {"data_sha256": rows_hash(self.rows), "seed": seed, "folds": folds, "config": self.config.to_dict()}
+        key = {"data_sha256": rows_hash(self.rows), "seed": seed, "config": self.config.to_dict()}
         previous = json.loads((output / "report.json").read_text()) if (output / "report.json").is_file() else {}
-        self.results = previous if previous.get("key") == key else {"key": key, "runs": {}}
+        # runs of the same data, seed and config are kept (the CV run's name carries its folds)
+        same = {k: v for k, v in previous.get("key", {}).items() if k != "folds"} == key
+        self.results = previous if same else {"key": key, "runs": {}}
+        self.results["key"] = key
         self.results.update(rows=len(self.rows), real_rows=len(self.real), library_versions=library_versions())
 
     def save(self):
