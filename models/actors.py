@@ -403,12 +403,6 @@ def extract(text: str, labels, ctx: DocumentContext) -> Extraction:
     return Extraction(actors, targets, projects)
 
 
-def extract_document(rows: list[dict], meta: dict | None = None) -> list[Extraction]:
-    """One Extraction per sentence row ({"text", "labels"}) of one document, in order."""
-    annotator = ActorAnnotator()
-    return [annotator(r["doc_id"] if "doc_id" in r else "doc", r["text"], r.get("labels", ()), meta or {}) for r in rows]
-
-
 class ActorAnnotator:
     """Streaming extraction over sentences in document order (as scoring produces them):
     a new ``doc_id`` starts a new context from the row's metadata (UN ``country``, publisher,
