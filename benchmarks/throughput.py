@@ -1,19 +1,24 @@
-"""Throughput and memory benchmark of `diplostance score` on the UN General Debate corpus.
+"""Scoring speed of the fine-tuned model on this machine, from one run (issue 14).
 
-Run from the repository root (needs ../shared/corpus and two trained models):
+Run from the repository root (needs ../shared/corpus, ../shared/dev and the shipped model):
 
-    .venv/bin/python -m benchmarks.throughput --tfidf artifacts/selection/models/seeds+authored-tfidf \
-        --finetune artifacts/models/default --output benchmarks/results
+    .venv/bin/python -m benchmarks.throughput --output benchmarks/results
 
-Measures, on the same sentences:
-1. finetune: our scoring path (length-sorted batches, inference mode, all cores) vs a naive
-   `transformers.pipeline("text-classification", top_k=None)` called one sentence at a time
-   (batch size 1); sentences/s of both and the share of identical label sets;
-2. optionally the ONNX Runtime int8 path (--onnx): sentences/s and label agreement with torch;
-3. tfidf sentences/s;
-4. peak RSS of the whole `diplostance score` command at about 10k and 100k sentences (tfidf),
-   and the end-to-end wall time of scoring all 1,938 speeches with tfidf;
-5. a projection of the finetune end-to-end time from its measured rate.
+Prints, and writes to OUTPUT/throughput.json:
+1. the machine's peak matrix throughput: one large matmul in float32, bfloat16 and int8, at 1
+   and 2 threads;
+2. the sentences: 2,000 from UN General Debate speeches of sessions 77-79 (a seeded sample,
+   evaluation-only data), their mean length in characters and tokens, and the 337 dev sentences;
+3. the naive baseline: `transformers.pipeline("text-classification", top_k=None)` called one
+   sentence at a time (batch size 1), on all 2,000 sentences;
+4. each inference lever on its own (2 threads): sentences/s, speed-up over the naive pipeline,
+   and identical label sets against torch float32 on the 2,000 UN sentences and on dev;
+5. the thread table: torch fp32, ONNX fp32, ONNX int8 and the default runtime at 1 and 2
+   threads, with achieved GFLOP/s (useful work: unpadded tokens) and its fraction of the peak
+   of the matching number type at the same thread count;
+6. end to end: `diplostance score` (the defaults: runtime auto, token batching, reading and
+   splitting in a second thread) over about 10k and 100k sentences and all 1,938 speeches,
+   with wall time, sentences/s and peak RSS; and the same 10k run without the reader thread.
 Not a test: it prints and writes figures, it asserts nothing.
 """
 
@@ -23,15 +28,21 @@ import argparse
 import gzip
 import json
 import os
+import random
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-UNGD = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "ungd-2015-2024.jsonl.gz"
-SENTENCES_PER_SPEECH_SAMPLE = 40
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+UNGD = SHARED / "corpus" / "ungd-2015-2024.jsonl.gz"
+DEV = SHARED / "dev" / "dev.jsonl"
+MODEL = Path(__file__).resolve().parents[1] / "models" / "default"
+EVAL_SESSIONS = (77, 78, 79)  # evaluation and benchmarks only: never trained on
+PER_SPEECH = 34
 
 
 def read_speeches(limit: int | None = None) -> list[dict]:
@@ -44,23 +55,61 @@ def read_speeches(limit: int | None = None) -> list[dict]:
     return out
 
 
-def sentences_of(speeches: list[dict], n: int) -> list[str]:
+def sample_sentences(speeches: list[dict], n: int, seed: int = 0) -> list[str]:
+    """n body sentences from speeches of the evaluation sessions: speeches shuffled with
+    ``seed``, up to PER_SPEECH sentences drawn from each."""
     from data.splitting import split_document
 
-    out = []
-    for sp in speeches:
-        out += [s.text for s in split_document(sp["text"], sp["id"]) if not s.boilerplate]
+    rng = random.Random(seed)
+    pool = [s for s in speeches if s.get("session") in EVAL_SESSIONS]
+    rng.shuffle(pool)
+    out: list[str] = []
+    for sp in pool:
+        body = [x.text for x in split_document(sp["text"], sp["id"]) if not x.boilerplate]
+        out += rng.sample(body, min(PER_SPEECH, len(body)))
         if len(out) >= n:
             break
     return out[:n]
 
 
-def rate(fn, texts) -> tuple[float, object]:
+def timed_rate(fn, texts) -> tuple[float, np.ndarray]:
     started = time.perf_counter()
     result = fn(texts)
     return len(texts) / (time.perf_counter() - started), result
 
 
+# ---- peak matrix throughput ---------------------------------------------------------------
+def matmul_peak(kind: str, threads: int, n: int = 2048, repeats: int = 8) -> float:
+    """GFLOP/s (GOP/s for int8) of an n x n x n matrix product at ``threads`` threads."""
+    import torch
+
+    torch.set_num_threads(threads)
+    if kind == "int8":
+        a = torch.randint(-100, 100, (n, n), dtype=torch.int8)
+        fn = lambda: torch._int_mm(a, a)  # noqa: E731
+    else:
+        a = torch.randn(n, n, dtype=torch.float32 if kind == "fp32" else torch.bfloat16)
+        fn = lambda: a @ a  # noqa: E731
+    fn()
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - started)
+    return 2 * n**3 / best / 1e9
+
+
+def forward_flops(model_config, token_counts) -> float:
+    """Multiply-add FLOPs (x2) of the encoder over sentences of these token counts: per layer,
+    the four attention projections and the two feed-forward matrices per token, plus the
+    attention scores and weighted sum (2 x T^2 x H per sentence)."""
+    h, inter, layers = model_config.hidden_size, model_config.intermediate_size, model_config.num_hidden_layers
+    t = np.asarray(token_counts, dtype=float)
+    per_layer = 2 * t * (4 * h * h + 2 * h * inter) + 2 * 2 * t**2 * h
+    return float(layers * per_layer.sum())
+
+
+# ---- the model under each lever -----------------------------------------------------------
 def naive_pipeline_scores(model_dir: str, texts: list[str]) -> np.ndarray:
     from transformers import pipeline
 
@@ -76,106 +125,217 @@ def naive_pipeline_scores(model_dir: str, texts: list[str]) -> np.ndarray:
     return np.array(rows)
 
 
-def peak_rss_of_score(model_dir: str, speeches: list[dict], workdir: Path, name: str) -> dict:
-    """Run `diplostance score` on these speeches under /usr/bin/time; peak RSS in MiB."""
-    src = workdir / f"{name}.jsonl.gz"
-    with gzip.open(src, "wt", encoding="utf-8") as fh:
+class Lever:
+    """A loaded model variant: predict(texts) -> probabilities."""
+
+    def __init__(self, name: str, model, batch_size: int | None, note: str):
+        self.name, self.model, self.batch_size, self.note = name, model, batch_size, note
+
+    def __call__(self, texts):
+        return self.model.predict_proba(texts, self.batch_size)
+
+
+def onnx_variant(model_dir: Path, kind: str, work: Path, threads: int):
+    """The shipped model with an ONNX backend: fp32, fp32 with ORT's transformer fusions, int8
+    (per channel, every MatMul and Gather: the `--runtime onnx` file) or int8 with the
+    sensitive layers (embeddings, attention scores, attention output, classifier) in fp32."""
+    from models.onnx_runtime import OnnxBackend, export_fp32, export_int8, export_root
+    from models.registry import load_model
+
+    model = load_model(model_dir)
+    root = export_root(model_dir)
+    fp32 = export_fp32(model, root)
+    if kind == "fp32":
+        path = fp32
+    elif kind == "fp32-fused":
+        from onnxruntime.transformers.optimizer import optimize_model
+
+        path = work / "model.fused.onnx"
+        if not path.is_file():
+            cfg = model.model_.config
+            optimize_model(str(fp32), model_type="bert", num_heads=cfg.num_attention_heads,
+                           hidden_size=cfg.hidden_size, opt_level=1).save_model_to_file(str(path))
+    elif kind == "int8":
+        path = export_int8(model, root)
+    elif kind == "int8-sensitive-fp32":
+        import onnx
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        path = work / "model.int8-sensitive-fp32.onnx"
+        if not path.is_file():
+            names = [n.name for n in onnx.load(str(fp32)).graph.node if n.op_type == "MatMul"]
+            keep = [n for n in names if n.endswith(("self/MatMul", "self/MatMul_1")) or "attention/output" in n]
+            quantize_dynamic(str(fp32), str(path), weight_type=QuantType.QInt8, per_channel=True,
+                             op_types_to_quantize=["MatMul"], nodes_to_exclude=keep)
+    else:
+        raise ValueError(kind)
+    model.backend_ = OnnxBackend(path, threads=threads)
+    return model
+
+
+def measure(fn, texts, dev_texts, ref, ref_dev, thresholds, naive_rate=None) -> dict:
+    fn(texts[:64])  # warm-up: kernel caches, lazy exports
+    rate, P = timed_rate(fn, texts)
+    same = ((P >= thresholds) == (ref >= thresholds)).all(axis=1)
+    same_dev = ((fn(dev_texts) >= thresholds) == (ref_dev >= thresholds)).all(axis=1)
+    out = {"sentences_per_second": round(rate, 1), "identical_label_sets_un": round(float(same.mean()), 4),
+           "differing_un": int((~same).sum()), "identical_label_sets_dev": round(float(same_dev.mean()), 4),
+           "differing_dev": int((~same_dev).sum()), "max_abs_score_difference_un": round(float(np.abs(P - ref).max()), 5)}
+    if naive_rate:
+        out["speedup_vs_naive"] = round(rate / naive_rate, 2)
+    return out
+
+
+# ---- end to end -----------------------------------------------------------------------------
+def write_speeches(speeches: list[dict], path: Path) -> Path:
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
         for sp in speeches:
             fh.write(json.dumps(sp, ensure_ascii=False) + "\n")
-    out = workdir / f"{name}.parquet"
+    return path
+
+
+def score_command(src: Path, out: Path, extra: list[str] = ()) -> dict:
+    """`diplostance score SRC` with the defaults under /usr/bin/time: wall, sentences, peak RSS."""
     cmd = ["/usr/bin/time", "-f", "%M %e", sys.executable, "-m", "diplostance.cli", "score", str(src),
-           "--model", model_dir, "--output", str(out), "--quiet"]
+           "--output", str(out), "--quiet", *extra]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise RuntimeError(proc.stderr)
+        raise RuntimeError(proc.stderr[-2000:])
     kb, seconds = proc.stderr.strip().splitlines()[-1].split()
     sentences = int(proc.stdout.split("scored ")[1].split(" ")[0])
-    return {"speeches": len(speeches), "sentences": sentences, "peak_rss_mib": round(int(kb) / 1024, 1),
-            "wall_seconds": float(seconds), "sentences_per_second": round(sentences / float(seconds), 1)}
+    out.unlink()
+    return {"sentences": sentences, "wall_seconds": float(seconds), "peak_rss_mib": round(int(kb) / 1024, 1),
+            "sentences_per_second": round(sentences / float(seconds), 1)}
+
+
+def score_in_process(model, src: Path, out: Path, prefetch: int) -> dict:
+    """Score in this process with the reader thread (prefetch > 0) or without it (0)."""
+    from diplostance import scoring
+
+    saved = scoring.PREFETCH_GROUPS
+    scoring.PREFETCH_GROUPS = prefetch
+    try:
+        started = time.perf_counter()
+        state = scoring.score_archive(model, str(MODEL), [src], out, scoring.ScoreOptions(quiet=True))
+        seconds = time.perf_counter() - started
+    finally:
+        scoring.PREFETCH_GROUPS = saved
+    out.unlink()
+    return {"sentences": state["sentences"], "wall_seconds": round(seconds, 1),
+            "sentences_per_second": round(state["sentences"] / seconds, 1)}
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--tfidf", required=True)
-    p.add_argument("--finetune", required=True)
+    p.add_argument("--model", type=Path, default=MODEL)
     p.add_argument("--output", type=Path, default=Path("benchmarks/results"))
-    p.add_argument("--sentences", type=int, default=2000, help="sentences for the finetune comparison")
-    p.add_argument("--naive-sentences", type=int, default=600, help="of those, scored by the naive pipeline")
-    p.add_argument("--onnx", action="store_true")
-    p.add_argument("--skip-memory", action="store_true")
+    p.add_argument("--sentences", type=int, default=2000)
+    p.add_argument("--skip-end-to-end", action="store_true")
     args = p.parse_args(argv)
-    if not UNGD.is_file():
-        print(f"skipped: {UNGD} is absent", file=sys.stderr)
-        return 0
+    for need in (UNGD, DEV):
+        if not need.is_file():
+            print(f"skipped: {need} is absent", file=sys.stderr)
+            return 0
+    import torch
+
+    from models.finetune import FinetuneModel
     from models.provenance import library_versions
     from models.registry import load_model
 
     args.output.mkdir(parents=True, exist_ok=True)
-    results: dict = {"cpu_count": os.cpu_count(), "library_versions": library_versions()}
+    work = Path(tempfile.mkdtemp(prefix="throughput-", dir=args.output))
+    results: dict = {"cpu_count": os.cpu_count(), "library_versions": library_versions(),
+                     "native_bf16": FinetuneModel.auto_runtime() == "bf16"}
+
+    def show(key, value):
+        results[key] = value
+        print(json.dumps({key: value}), flush=True)
+
+    show("peak_gflops", {f"{kind}_{t}_threads": round(matmul_peak(kind, t), 1)
+                         for kind in ("fp32", "bf16", "int8") for t in (1, 2)})
+    torch.set_num_threads(2)
+
     speeches = read_speeches()
-    texts = sentences_of(speeches, args.sentences)
-    naive_texts = texts[: args.naive_sentences]
+    texts = sample_sentences(speeches, args.sentences)
+    dev_texts = [json.loads(line)["text"] for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
+    reference = load_model(args.model)  # torch float32
+    tokens = [len(x) for x in reference.tokenizer_(texts, truncation=True, max_length=reference.config.max_length)["input_ids"]]
+    flops = forward_flops(reference.model_.config, tokens)
+    show("sentences", {"un_sentences": len(texts), "sessions": list(EVAL_SESSIONS),
+                       "mean_characters": round(float(np.mean([len(t) for t in texts])), 1),
+                       "mean_tokens": round(float(np.mean(tokens)), 1), "dev_sentences": len(dev_texts),
+                       "gflop_per_sentence": round(flops / len(texts) / 1e9, 4)})
+    th = reference.thresholds_
+    ref = reference.predict_proba(texts, 16)
+    ref_dev = reference.predict_proba(dev_texts, 16)
 
-    ft = load_model(args.finetune)
-    batch = 16  # the `diplostance score` default
-    ft_rate, ft_scores = rate(lambda t: ft.predict_proba(t, batch), texts)
-    naive_rate, naive_scores = rate(lambda t: naive_pipeline_scores(args.finetune, t), naive_texts)
-    ours_on_naive = ft_scores[: len(naive_texts)]
-    same = ((ours_on_naive >= ft.thresholds_) == (naive_scores >= ft.thresholds_)).all(axis=1)
-    results["finetune"] = {
-        "sentences": len(texts), "ours_sentences_per_second": round(ft_rate, 1),
-        "naive_sentences": len(naive_texts), "naive_sentences_per_second": round(naive_rate, 1),
-        "speedup": round(ft_rate / naive_rate, 2), "identical_label_sets": round(float(same.mean()), 4),
-        "max_abs_score_difference": float(np.abs(ours_on_naive - naive_scores).max()),
-    }
-    print(json.dumps(results["finetune"]), flush=True)
-    if args.onnx:
-        from models.onnx_runtime import RUNTIMES
+    naive_rate, naive = timed_rate(lambda t: naive_pipeline_scores(str(args.model), t), texts)
+    show("naive_pipeline", {"sentences_per_second": round(naive_rate, 1), "batch_size": 1, "sentences": len(texts),
+                            "identical_label_sets_un": round(float(((naive >= th) == (ref >= th)).all(1).mean()), 4)})
 
-        dev = UNGD.parents[1] / "dev" / "dev.jsonl"
-        dev_texts = [json.loads(line)["text"] for line in dev.read_text().splitlines() if line.strip()] if dev.is_file() else []
-        torch_dev = ft.predict_proba(dev_texts) >= ft.thresholds_ if dev_texts else None
-        for runtime in RUNTIMES:
-            onnx_model = load_model(args.finetune, runtime=runtime)
-            onnx_rate, onnx_scores = rate(lambda t: onnx_model.predict_proba(t, batch), texts)
-            agree = ((onnx_scores >= ft.thresholds_) == (ft_scores >= ft.thresholds_)).all(axis=1)
-            on_naive = onnx_scores[: len(naive_texts)]
-            entry = {"sentences_per_second": round(onnx_rate, 1), "speedup_vs_naive": round(onnx_rate / naive_rate, 2),
-                     "identical_label_sets_vs_torch": round(float(agree.mean()), 4),
-                     "identical_label_sets_vs_naive": round(float(
-                         ((on_naive >= ft.thresholds_) == (naive_scores >= ft.thresholds_)).all(axis=1).mean()), 4)}
-            if dev_texts:  # the default-runtime rule: >= 98% identical label sets on the dev set
-                same_dev = (onnx_model.predict_proba(dev_texts) >= ft.thresholds_) == torch_dev
-                entry["dev_identical_label_sets_vs_torch"] = round(float(same_dev.all(axis=1).mean()), 4)
-            results[f"runtime_{runtime}"] = entry
-            print(json.dumps({runtime: entry}), flush=True)
+    bf16 = load_model(args.model, runtime="bf16")
+    bf16_only = load_model(args.model, runtime="bf16")
+    bf16_only.recheck_ = None  # no float32 re-check near the thresholds
+    levers = [
+        Lever("torch fp32, 16 length-sorted sentences per batch (the old default)", reference, 16, "reference"),
+        Lever("torch fp32, batches of 4,096 padded tokens", reference, None, "token-count batching"),
+        Lever("ONNX Runtime fp32 (graph optimisation: all), token batches", onnx_variant(args.model, "fp32", work, 2),
+              None, "ORT fp32"),
+        Lever("ONNX Runtime fp32 + transformer fusions, token batches",
+              onnx_variant(args.model, "fp32-fused", work, 2), None, "ORT fusions"),
+        Lever("ONNX Runtime int8 per channel (every MatMul, Gather), token batches",
+              onnx_variant(args.model, "int8", work, 2), None, "int8"),
+        Lever("ONNX Runtime int8, embeddings/attention/classifier in fp32, token batches",
+              onnx_variant(args.model, "int8-sensitive-fp32", work, 2), None, "int8, sensitive layers fp32"),
+        Lever("torch bfloat16 weights, 16 length-sorted sentences per batch", bf16_only, 16, "bf16"),
+        Lever("torch bfloat16 weights, batches of 4,096 padded tokens", bf16_only, None, "bf16 + tokens"),
+        Lever("... + float32 re-check of scores within 0.05 of a threshold (runtime bf16)", bf16, None,
+              "bf16 + tokens + re-check"),
+    ]
+    show("levers", {lv.name: measure(lv, texts, dev_texts, ref, ref_dev, th, naive_rate) for lv in levers})
 
-    tf = load_model(args.tfidf)
-    many = sentences_of(speeches, 20000)
-    tf_rate, _ = rate(tf.predict_proba, many)
-    results["tfidf"] = {"sentences": len(many), "sentences_per_second": round(tf_rate, 1)}
-    print(json.dumps(results["tfidf"]), flush=True)
+    default_runtime = FinetuneModel.auto_runtime()
+    table = {}
+    for name, kind, number in (("torch fp32", "torch", "fp32"), ("ONNX fp32", "onnx-fp32", "fp32"),
+                               ("ONNX int8", "onnx", "int8"),
+                               (f"default ({default_runtime})", default_runtime,
+                                "bf16" if default_runtime == "bf16" else "fp32")):
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            if kind.startswith("onnx"):
+                model = onnx_variant(args.model, "int8" if kind == "onnx" else "fp32", work, threads)
+            else:
+                model = load_model(args.model, runtime=kind)
+            model.predict_proba(texts[:64])
+            rate, _ = timed_rate(model.predict_proba, texts)
+            gflops = flops / (len(texts) / rate) / 1e9
+            peak = results["peak_gflops"][f"{number}_{threads}_threads"]
+            table[f"{name}, {threads} thread{'s' if threads > 1 else ''}"] = {
+                "sentences_per_second": round(rate, 1), "gflops": round(gflops, 1), "peak_type": number,
+                "fraction_of_peak": round(gflops / peak, 3)}
+    torch.set_num_threads(2)
+    show("threads", table)
 
-    if not args.skip_memory:
-        work = args.output / "work"
-        work.mkdir(exist_ok=True)
-        per_speech = len(sentences_of(speeches[:SENTENCES_PER_SPEECH_SAMPLE], 10**9)) / SENTENCES_PER_SPEECH_SAMPLE
+    if not args.skip_end_to_end:
+        e2e = {}
+        from data.splitting import split_document
+
+        per_speech = np.mean([len(split_document(sp["text"], sp["id"])) for sp in speeches[:40]])
         for name, target in (("10k", 10_000), ("100k", 100_000)):
             subset = speeches[: int(round(target / per_speech))]
-            results[f"memory_{name}"] = peak_rss_of_score(args.tfidf, subset, work, name)
-            print(json.dumps(results[f"memory_{name}"]), flush=True)
-        results["all_speeches_tfidf"] = peak_rss_of_score(args.tfidf, speeches, work, "all")
-        print(json.dumps(results["all_speeches_tfidf"]), flush=True)
-        total = results["all_speeches_tfidf"]["sentences"]
-        split_and_io = results["all_speeches_tfidf"]["wall_seconds"] - total / tf_rate
-        results["all_speeches_finetune_projection"] = {
-            "sentences": total,
-            "projected_seconds": round(total / ft_rate + max(split_and_io, 0), 0),
-            "basis": "measured finetune sentences/s plus the splitting and I/O time of the tfidf run",
-        }
-        for f in work.iterdir():
-            f.unlink()
-        work.rmdir()
+            e2e[name] = {"speeches": len(subset),
+                         **score_command(write_speeches(subset, work / f"{name}.jsonl.gz"), work / f"{name}.jsonl")}
+            print(json.dumps({name: e2e[name]}), flush=True)
+        src = work / "10k.jsonl.gz"
+        default_model = load_model(args.model, runtime="auto")
+        e2e["10k in process, reader thread"] = score_in_process(default_model, src, work / "a.jsonl", 2)
+        e2e["10k in process, no reader thread"] = score_in_process(default_model, src, work / "b.jsonl", 0)
+        e2e["all"] = {"speeches": len(speeches),
+                      **score_command(write_speeches(speeches, work / "all.jsonl.gz"), work / "all.jsonl")}
+        show("end_to_end", e2e)
+    for f in sorted(work.iterdir()):
+        f.unlink()
+    work.rmdir()
     (args.output / "throughput.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {args.output / 'throughput.json'}")
     return 0

@@ -408,7 +408,8 @@ def _score_arguments(p):
     p.add_argument("--no-split", action="store_true", help="score each document/row as one sentence")
     p.add_argument("--text-field", default="text", help="JSONL/CSV field holding the text")
     p.add_argument("--id-field", default="id", help="JSONL/CSV field used as document id")
-    p.add_argument("--batch-size", type=int, default=16, help="sentences per forward pass (finetune)")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="sentences per forward pass (finetune; default: batches of up to 4,096 padded tokens)")
     p.add_argument("--summary", type=Path, default=None, help="per-document label counts (.csv or .jsonl)")
     p.add_argument("--errors", type=Path, default=None, help="errors file (default: OUTPUT.errors.jsonl)")
     p.add_argument("--on-error", choices=["skip", "fail"], default="skip", help="bad input: skip and report, or stop")
@@ -417,8 +418,9 @@ def _score_arguments(p):
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--engine", choices=["local", "ray"], default="local")
     p.add_argument("--address", default=None, help="Ray cluster address (default: local Ray)")
-    p.add_argument("--runtime", choices=["torch", "onnx", "onnx-fp32"], default="torch",
-                   help="finetune models: torch, ONNX Runtime int8 (onnx) or float32 (onnx-fp32)")
+    p.add_argument("--runtime", choices=["auto", "torch", "bf16", "onnx", "onnx-fp32"], default="auto",
+                   help="finetune models: auto (bf16 where the CPU has native bfloat16, else torch), torch "
+                        "(float32), bf16, ONNX Runtime int8 (onnx) or float32 (onnx-fp32)")
 
 
 @command("score", "tag every sentence of files or directories (txt, md, jsonl, csv; .gz)", _score_arguments)
@@ -426,13 +428,14 @@ def score_cli(args) -> None:
     from diplostance.scoring import ScoreOptions, score_archive
     from diplostance.engines import load_model_checked as load_model
 
-    _positive("--batch-size", args.batch_size)
+    if args.batch_size is not None:
+        _positive("--batch-size", args.batch_size)
     model = load_model(args.model, runtime=args.runtime)
     options = ScoreOptions(
         split=not args.no_split, text_field=args.text_field, id_field=args.id_field, batch_size=args.batch_size,
         on_error=args.on_error, strict=args.strict, resume=args.resume, quiet=args.quiet,
         errors_path=args.errors, summary_path=args.summary, engine=args.engine, address=args.address,
-        runtime=args.runtime,
+        runtime=getattr(model, "runtime_", args.runtime),  # "auto" resolved: the resume fingerprint names it
     )
     state = score_archive(model, str(args.model), args.inputs, args.output, options)
     print(

@@ -78,15 +78,24 @@ def score_rows(model: StanceModel, rows: Iterable[dict], chunk: int = 512,
 
 
 class LocalEngine:
+    """Scores in this process. ``prepare`` (reading and splitting, pure Python) and
+    ``score_prepared`` (the model) are separate so that scoring can run them in two threads:
+    the model's kernels release the GIL, and the next group is split meanwhile."""
+
     def __init__(self, model: StanceModel, split: bool = True, batch_size: int | None = None):
         self.model, self.split, self.batch_size = model, split, batch_size
 
-    def score_group(self, documents: list[Document]) -> list[ScoredSentence]:
-        rows = list(iter_sentence_rows(documents, self.split))
+    def prepare(self, documents: list[Document]) -> list[dict]:
+        return list(iter_sentence_rows(documents, self.split))
+
+    def score_prepared(self, rows: list[dict]) -> list[ScoredSentence]:
         if not rows:
             return []
         return label_rows(rows, self.model.predict_proba([r["text"] for r in rows], self.batch_size),
                           self.model.thresholds_)
+
+    def score_group(self, documents: list[Document]) -> list[ScoredSentence]:
+        return self.score_prepared(self.prepare(documents))
 
     def close(self):
         pass

@@ -56,6 +56,12 @@ class RayEngine:
         self.model_dir, self.split, self.batch_size, self.runtime = str(model_dir), split, batch_size, runtime
         self.workers = max(1, int(ray.cluster_resources().get("CPU", 1)) // 2)
 
+    def prepare(self, documents):
+        return documents  # the actors split
+
+    def score_prepared(self, documents) -> list[ScoredSentence]:
+        return self.score_group(documents)
+
     def score_group(self, documents) -> list[ScoredSentence]:
         if not documents:
             return []

@@ -50,7 +50,7 @@ class ScoreOptions:
     split: bool = True  # False: every document/row is scored as one sentence
     text_field: str = "text"
     id_field: str = "id"
-    batch_size: int = 16  # sentences per forward pass (fastest on 2 cores in benchmarks/throughput.py)
+    batch_size: int | None = None  # sentences per forward pass; None: the model's own (finetune: by token count)
     group_sentences: int = 512  # sentences per checkpointed group (whole documents)
     on_error: str = "skip"  # skip | fail
     strict: bool = False  # any skipped input makes the run fail (after it completes)
@@ -60,7 +60,7 @@ class ScoreOptions:
     summary_path: Path | None = None
     engine: str = "local"  # local | ray
     address: str | None = None  # ray cluster address; None = local Ray
-    runtime: str = "torch"  # inference runtime of the model (finetune: torch, onnx, onnx-fp32)
+    runtime: str = "torch"  # inference runtime of the loaded model (finetune: torch, bf16, onnx, onnx-fp32)
 
 
 # ---- run state --------------------------------------------------------------------------
@@ -127,7 +127,7 @@ def check_score_paths(inputs: list[str | Path], output: str | Path, options: Sco
     output_format(output)
     if options.on_error not in ("skip", "fail"):
         raise DiplostanceError(f"--on-error must be skip or fail, not {options.on_error!r}")
-    if options.batch_size < 1:
+    if options.batch_size is not None and options.batch_size < 1:
         raise DiplostanceError(f"--batch-size must be at least 1, not {options.batch_size}")
     if options.summary_path and Path(options.summary_path).suffix not in SUMMARY_FORMATS:
         raise DiplostanceError(f"{options.summary_path}: summary must end in {' or '.join(SUMMARY_FORMATS)}")
@@ -326,6 +326,9 @@ def _finish_errors(paths: _Paths, state: dict) -> str | None:
     return None
 
 
+PREFETCH_GROUPS = 2  # groups read and split ahead of the model; memory stays bounded
+
+
 def _score_units(model, model_dir, files, paths: _Paths, options: ScoreOptions, state: dict) -> None:
     engine = make_engine(model, model_dir, options)
     group_target = max(options.group_sentences, getattr(engine, "window_sentences", 0))
@@ -335,23 +338,12 @@ def _score_units(model, model_dir, files, paths: _Paths, options: ScoreOptions, 
         next(units, None)
     try:
         with paths.spool.open("ab") as spool, paths.errors_partial.open("ab") as errors:
-            group: list[Document] = []
-            group_units = group_sentences = 0
-            for unit in units:
-                group_units += 1
-                if isinstance(unit, InputProblem):
-                    if options.on_error == "fail":
-                        raise unit.as_error()
-                    errors.write((json.dumps({"where": unit.where, "reason": unit.reason}) + "\n").encode())
+            groups = _groups(units, options, group_target)
+            for group, problems, group_units, prepared in prefetched(groups, engine.prepare, PREFETCH_GROUPS):
+                for problem in problems:
+                    errors.write((json.dumps({"where": problem.where, "reason": problem.reason}) + "\n").encode())
                     state["skipped"] += 1
-                    continue
-                group.append(unit)
-                # rough sentence estimate (a --no-split document is one sentence)
-                group_sentences += len(unit.text) // 120 + 1 if options.split else 1
-                if group_sentences >= group_target:
-                    _flush_group(engine, group, group_units, spool, errors, state, paths, progress)
-                    group, group_units, group_sentences = [], 0, 0
-            _flush_group(engine, group, group_units, spool, errors, state, paths, progress)
+                _flush_group(engine, group, prepared, group_units, spool, errors, state, paths, progress)
     except DiplostanceError:
         # a bad input under on_error="fail": the user fixes the input and starts again, so
         # nothing is kept for --resume (a crash or kill keeps the partial files instead)
@@ -363,10 +355,84 @@ def _score_units(model, model_dir, files, paths: _Paths, options: ScoreOptions, 
         engine.close()
 
 
-def _flush_group(engine, group, group_units, spool, errors, state, paths, progress) -> None:
+def _groups(units, options: ScoreOptions, group_target: int):
+    """(documents, input problems, units consumed) per checkpointed group of whole documents,
+    in input order; the first problem raises under on_error="fail"."""
+    group: list[Document] = []
+    problems: list[InputProblem] = []
+    group_units = group_sentences = 0
+    for unit in units:
+        group_units += 1
+        if isinstance(unit, InputProblem):
+            if options.on_error == "fail":
+                raise unit.as_error()
+            problems.append(unit)
+            continue
+        group.append(unit)
+        # rough sentence estimate (a --no-split document is one sentence)
+        group_sentences += len(unit.text) // 120 + 1 if options.split else 1
+        if group_sentences >= group_target:
+            yield group, problems, group_units
+            group, problems, group_units, group_sentences = [], [], 0, 0
+    if group_units:
+        yield group, problems, group_units
+
+
+_END = object()
+
+
+def prefetched(groups, prepare, depth: int):
+    """Yield (documents, problems, units, prepare(documents)) for each group, computed ``depth``
+    groups ahead in a reader thread: documents are read and split while the model scores the
+    previous group (its kernels release the GIL). An exception in the reader is raised here, in
+    order; leaving the loop early stops the reader."""
+    import queue
+    import threading
+
+    if depth < 1:  # no reader thread: read, split and score in turn
+        for group, problems, units in groups:
+            yield group, problems, units, prepare(group) if group else []
+        return
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read():
+        try:
+            for group, problems, units in groups:
+                if not put((group, problems, units, prepare(group) if group else [])):
+                    return
+            put(_END)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            put(exc)
+
+    reader = threading.Thread(target=read, name="diplostance-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join(timeout=10)
+
+
+def _flush_group(engine, group, prepared, group_units, spool, errors, state, paths, progress) -> None:
     if group_units == 0:
         return
-    rows = with_actors(engine.score_group(group)) if group else []
+    rows = with_actors(engine.score_prepared(prepared)) if group else []
     for row in rows:
         spool.write((json.dumps(row.to_json(), ensure_ascii=False) + "\n").encode())
         for name in row["labels"]:

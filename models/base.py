@@ -69,7 +69,12 @@ class StanceModel(ABC):
         """Train on all rows; return held-out (Y, P) for choosing thresholds."""
 
     @abstractmethod
-    def _predict_proba(self, texts: list[str], batch_size: int) -> np.ndarray: ...
+    def _predict_proba(self, texts: list[str], batch_size: int | None) -> np.ndarray: ...
+
+    @classmethod
+    def auto_runtime(cls) -> str:
+        """The runtime ``load(..., runtime="auto")`` picks on this machine."""
+        return cls.runtimes[0]
 
     # ---- inference ------------------------------------------------------------------
     @property
@@ -78,13 +83,13 @@ class StanceModel(ABC):
 
     def predict_proba(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
         """(N, K) probabilities in [0, 1]; column k is LABELS[k]. ``batch_size``: sentences
-        per forward pass (default: the model's configured batch size)."""
+        per forward pass (default: the arch's own batching; finetune batches by token count)."""
         if not self.is_fitted:
             raise DiplostanceError(f"this {self.arch} model is not fitted: call fit() or load a saved model")
         texts = list(texts)
         if not texts:
             return np.zeros((0, len(LABELS)))
-        return np.asarray(self._predict_proba(texts, batch_size or self.config.batch_size), dtype=float)
+        return np.asarray(self._predict_proba(texts, batch_size), dtype=float)
 
     def predict(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
         """(N, K) 0/1 decisions: probability >= the label's threshold."""
@@ -140,10 +145,13 @@ class StanceModel(ABC):
         several (finetune: torch, onnx, onnx-fp32); other archs take only the default."""
         directory = Path(directory)
         meta = read_model_metadata(directory)
+        if runtime == "auto":
+            runtime = cls.auto_runtime()
         if runtime not in cls.runtimes:
             raise DiplostanceError(f"--runtime {runtime} does not apply to {cls.arch} models "
                                    f"(available: {', '.join(cls.runtimes)})")
         model = cls._load_weights(directory, TrainConfig.from_dict(meta["training_config"]), runtime)
+        model.runtime_ = runtime
         model.thresholds_ = np.array([meta["thresholds"][name] for name in LABELS], dtype=float)
         model.training_data_ = meta.get("training_data", {})
         model.training_seconds_ = meta.get("training_seconds")

@@ -114,6 +114,44 @@ def length_sorted_batches(texts: list[str], batch_size: int):
         yield order[i : i + batch_size]
 
 
+def token_budget_batches(lengths, max_tokens: int, max_sentences: int | None = None):
+    """Index batches by token count: sentences sorted by length, each batch as many as fit in
+    ``max_tokens`` padded tokens (batch size x its longest sentence), at most ``max_sentences``.
+    Short sentences share big batches and long ones small, so every forward pass does about
+    the same work with little padding. Yields arrays of original indices.
+
+    >>> [b.tolist() for b in token_budget_batches([5, 50, 6, 40], max_tokens=100)]
+    [[0, 2], [3, 1]]
+    """
+    order = np.argsort(np.asarray(lengths), kind="stable")
+    batch: list[int] = []
+    for i in order:
+        width = max(lengths[i], 1)  # sorted: the newcomer is the batch's longest
+        if batch and ((len(batch) + 1) * width > max_tokens or len(batch) == max_sentences):
+            yield np.array(batch)
+            batch = []
+        batch.append(int(i))
+    if batch:
+        yield np.array(batch)
+
+
+def pad_batch(encoded: dict, idx, pad_id: int, multiple: int = 8) -> dict:
+    """Rows ``idx`` of unpadded token lists, right-padded to the longest (rounded up to a
+    multiple of ``multiple``: fewer distinct shapes for the kernels' caches) as int64 arrays."""
+    rows = [encoded["input_ids"][i] for i in idx]
+    width = -(-max(len(r) for r in rows) // multiple) * multiple
+    out = {}
+    for key, fill in (("input_ids", pad_id), ("token_type_ids", 0), ("attention_mask", 0)):
+        if key not in encoded:
+            continue
+        arr = np.full((len(rows), width), fill, dtype=np.int64)
+        for j, i in enumerate(idx):
+            seq = encoded[key][i]
+            arr[j, : len(seq)] = seq
+        out[key] = arr
+    return out
+
+
 def mean_pool(last_hidden, attention_mask):
     """(B, T, H), (B, T) -> (B, H): average of the token vectors under the mask."""
     mask = attention_mask.unsqueeze(-1).to(last_hidden.dtype)

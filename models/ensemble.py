@@ -33,6 +33,7 @@ PARTS = ("tfidf", "finetune")
 class EnsembleModel(StanceModel):
     arch = "ensemble"
     runtimes = FinetuneModel.runtimes
+    auto_runtime = FinetuneModel.auto_runtime
 
     def _parts(self):
         return (TfidfModel(self.config.replace(arch="tfidf")), FinetuneModel(self.config.replace(arch="finetune")))

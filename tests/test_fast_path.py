@@ -1,0 +1,184 @@
+"""The fast scoring path (issue 14): token-count batching, the bf16 runtime that `auto` picks on
+CPUs with native bfloat16, and the reader thread that splits the next documents while the
+model scores. Exactness: the fast path's label sets against the torch float32 model of the
+shipped default, on the dev sentences and on UN speeches (read from ../shared at run time)."""
+
+import gzip
+import json
+import random
+
+import numpy as np
+import pytest
+
+from data.bundled import load_bundled
+from data.records import texts_and_targets
+from diplostance import scoring
+from diplostance.scoring import prefetched
+from models.config import TrainConfig
+from models.encoder import pad_batch, token_budget_batches
+from models.registry import build_model, load_model
+from test_transformer_models import ROWS, _tiny_bert
+
+from conftest import DEV_FILE, write_jsonl
+
+SHIPPED = "models/default"
+UNGD = DEV_FILE.parents[1] / "corpus" / "ungd-2015-2024.jsonl.gz"
+
+
+# ---- batching --------------------------------------------------------------------------------
+def test_token_budget_batches_cover_every_sentence_once_within_the_budget():
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(1, 129, size=500).tolist()
+    batches = list(token_budget_batches(lengths, max_tokens=1000, max_sentences=40))
+    seen = np.concatenate(batches)
+    assert sorted(seen.tolist()) == list(range(500))
+    for b in batches:
+        assert len(b) <= 40
+        assert len(b) == 1 or len(b) * max(lengths[i] for i in b) <= 1000
+    # sorted by length: short sentences share big batches
+    assert len(batches[0]) > len(batches[-1])
+
+
+def test_pad_batch_pads_to_a_multiple_with_the_pad_id():
+    encoded = {"input_ids": [[5, 6, 7], [8]], "attention_mask": [[1, 1, 1], [1]], "token_type_ids": [[0, 0, 0], [0]]}
+    out = pad_batch(encoded, [1, 0], pad_id=0, multiple=8)
+    assert out["input_ids"].shape == (2, 8) and out["input_ids"].dtype == np.int64
+    assert out["input_ids"][0].tolist() == [8] + [0] * 7
+    assert out["attention_mask"].sum() == 4
+
+
+@pytest.fixture(scope="module")
+def tiny_finetune(tmp_path_factory):
+    bert = _tiny_bert(tmp_path_factory.mktemp("bert"), initializer_range=0.3)
+    texts, Y, groups = texts_and_targets(ROWS)
+    model = build_model(TrainConfig(arch="finetune", base_model=bert, max_length=48, epochs=1, threshold_folds=3,
+                                    learning_rate=1e-6))
+    model.fit(texts, Y, groups)
+    return model.save(tmp_path_factory.mktemp("model") / "finetune"), texts
+
+
+def test_token_batching_gives_the_scores_of_fixed_batches(tiny_finetune):
+    directory, texts = tiny_finetune
+    model = load_model(directory)
+    fixed = model.predict_proba(texts, 16)
+    assert fixed.std(axis=0).min() > 0.02  # scores that differ between sentences
+    np.testing.assert_allclose(model.predict_proba(texts), fixed, atol=1e-5)
+    np.testing.assert_allclose(model.predict_proba(texts, 1), fixed, atol=1e-5)
+
+
+def test_bf16_runtime_keeps_the_labels_and_thresholds(tiny_finetune):
+    directory, texts = tiny_finetune
+    fp32, bf16 = load_model(directory), load_model(directory, runtime="bf16")
+    assert bf16.runtime_ == "bf16" and list(bf16.thresholds_) == list(fp32.thresholds_)
+    P, Q = fp32.predict_proba(texts), bf16.predict_proba(texts)
+    np.testing.assert_allclose(Q, P, atol=0.05)
+    clear = np.abs(P - fp32.thresholds_) > 0.05  # decisions further from the threshold than bf16 moves scores
+    np.testing.assert_array_equal(bf16.predict(texts)[clear], fp32.predict(texts)[clear])
+    # a sentence scored near a threshold is scored again in float32
+    from models.finetune import RECHECK_MARGIN
+
+    bf16.recheck_, raw = None, bf16.predict_proba(texts)
+    near = (np.abs(raw - fp32.thresholds_) < RECHECK_MARGIN).any(axis=1)
+    assert near.any() and (~near).any()
+    np.testing.assert_allclose(Q[near], P[near], atol=1e-5)
+    np.testing.assert_array_equal(Q[~near], raw[~near])
+
+
+def test_auto_runtime_resolves_by_arch_and_cpu(tiny_finetune, seed_tfidf_model):
+    from models.finetune import FinetuneModel, cpu_has_native_bf16
+
+    directory, _ = tiny_finetune
+    assert load_model(directory, runtime="auto").runtime_ == ("bf16" if cpu_has_native_bf16() else "torch")
+    assert FinetuneModel.auto_runtime() in FinetuneModel.runtimes
+    assert load_model(seed_tfidf_model, runtime="auto").runtime_ == "torch"
+
+
+# ---- the reader thread -------------------------------------------------------------------------
+def test_prefetched_yields_in_order_and_raises_the_readers_error_in_place():
+    def groups():
+        for i in range(5):
+            if i == 3:
+                raise ValueError("bad input 3")
+            yield [i], [], 1
+
+    seen = []
+    with pytest.raises(ValueError, match="bad input 3"):
+        for group, _, _, prepared in prefetched(groups(), lambda g: [x * 10 for x in g], depth=2):
+            seen.append(prepared)
+    assert seen == [[0], [10], [20]]
+
+
+def test_prefetched_stops_its_reader_when_the_consumer_leaves():
+    import threading
+
+    produced = []
+
+    def groups():
+        for i in range(1000):
+            produced.append(i)
+            yield [i], [], 1
+
+    for _ in prefetched(groups(), lambda g: g, depth=2):
+        break
+    assert len(produced) < 10
+    assert not any(t.name == "diplostance-reader" for t in threading.enumerate())
+
+
+def test_scoring_with_and_without_the_reader_thread_writes_identical_rows(seed_tfidf_model, tmp_path, monkeypatch):
+    docs = [{"id": f"d{i}", "text": "The ministers met in Astana. Both sides will build a new railway. "
+             f"They reaffirmed support for the charter ({i})."} for i in range(300)]
+    src = write_jsonl(tmp_path / "docs.jsonl", docs[:150] + ["{not json"] + docs[150:])
+    model = load_model(seed_tfidf_model)
+    outputs = []
+    for depth in (0, 2):
+        monkeypatch.setattr(scoring, "PREFETCH_GROUPS", depth)
+        out = tmp_path / f"out{depth}.jsonl"
+        state = scoring.score_archive(model, str(seed_tfidf_model), [src], out,
+                                      scoring.ScoreOptions(quiet=True, group_sentences=64))
+        assert state["documents"] == 300 and state["skipped"] == 1
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+
+
+# ---- exactness of the default fast path on real text -------------------------------------------
+def _un_sample(n=600, seed=0):
+    from data.splitting import split_document
+
+    rng = random.Random(seed)
+    with gzip.open(UNGD, "rt", encoding="utf-8") as fh:
+        speeches = [json.loads(line) for line in fh]
+    pool = [s for s in speeches if s["session"] >= 77]  # evaluation-only sessions: read, never stored
+    rng.shuffle(pool)
+    out = []
+    for sp in pool[:30]:
+        body = [x.text for x in split_document(sp["text"], sp["id"]) if not x.boilerplate]
+        out += rng.sample(body, min(20, len(body)))
+    return out[:n]
+
+
+@pytest.fixture(scope="module")
+def shipped_pair():
+    return load_model(SHIPPED), load_model(SHIPPED, runtime="auto"), load_model(SHIPPED, runtime="bf16")
+
+
+@pytest.mark.parametrize("source", ["dev", "un"])
+def test_fast_path_label_sets_match_float32_on_real_sentences(shipped_pair, source):
+    if source == "dev":
+        if not DEV_FILE.is_file():
+            pytest.skip(f"{DEV_FILE} is absent")
+        texts = [json.loads(line)["text"] for line in DEV_FILE.read_text(encoding="utf-8").splitlines() if line]
+    else:
+        if not UNGD.is_file():
+            pytest.skip(f"{UNGD} is absent")
+        texts = _un_sample()
+    reference, auto, bf16 = shipped_pair
+    expected = reference.predict(texts, 16)  # torch float32, fixed batches: the reference
+    for fast in (auto, bf16):
+        same = (fast.predict(texts) == expected).all(axis=1)
+        assert same.mean() >= 0.99, f"{fast.runtime_}: {int((~same).sum())} of {len(texts)} label sets differ"
+
+
+def test_seed_sentences_keep_their_labels_on_the_fast_path(shipped_pair):
+    reference, auto, _ = shipped_pair
+    texts = [r["text"] for r in load_bundled(include_authored=False, include_real=False)]
+    np.testing.assert_array_equal(auto.predict(texts), reference.predict(texts, 16))
