@@ -41,3 +41,6 @@ class DataError(DiplostanceError):
         self.path, self.line, self.message = str(path), line, message
         where = f"{self.path}:{line}" if line is not None else self.path
         super().__init__(f"{where}: {message}")
+
+    def __reduce__(self):  # picklable: the reader process hands its errors to the scoring process
+        return DataError, (self.path, self.line, self.message)

@@ -12,10 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from data.documents import Document, iter_sentence_rows
+from data.documents import Document
 from data.errors import DiplostanceError
 from data.labels import LABELS
 from data.records import ScoredSentence
+from diplostance.reader import rows_preparer
 from models.base import StanceModel
 
 
@@ -78,15 +79,13 @@ def score_rows(model: StanceModel, rows: Iterable[dict], chunk: int = 512,
 
 
 class LocalEngine:
-    """Scores in this process. ``prepare`` (reading and splitting, pure Python) and
-    ``score_prepared`` (the model) are separate so that scoring can run them in two threads:
-    the model's kernels release the GIL, and the next group is split meanwhile."""
+    """Scores in this process. ``prepare`` (splitting: a picklable function, run by the reader
+    process of diplostance.reader) and ``score_prepared`` (the model) are separate, so the next
+    group is split while the model scores this one."""
 
     def __init__(self, model: StanceModel, split: bool = True, batch_size: int | None = None):
         self.model, self.split, self.batch_size = model, split, batch_size
-
-    def prepare(self, documents: list[Document]) -> list[dict]:
-        return list(iter_sentence_rows(documents, self.split))
+        self.prepare = rows_preparer(split)
 
     def score_prepared(self, rows: list[dict]) -> list[ScoredSentence]:
         if not rows:

@@ -28,6 +28,21 @@ from data.errors import DiplostanceError
 _HELD: dict[str, tuple[int, int]] = {}  # lock path -> (fd, depth) for the locks this process holds
 
 
+def _forget_in_child() -> None:
+    """After a fork (the reader process of diplostance.reader): the child closes its copies of
+    the lock files. A flock belongs to every copy of its descriptor, so a child that kept them
+    would hold the output's lock after its parent was killed, and a --resume would be refused."""
+    for fd, _ in _HELD.values():
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
+
+
 def lock_path(output: str | Path) -> Path:
     """``out.jsonl`` -> ``out.jsonl.lock``; a directory ``models/m`` -> ``models/m.lock``."""
     output = Path(os.path.abspath(output))

@@ -36,9 +36,10 @@ from pathlib import Path
 from data.atomic import write_text_atomic
 from data.errors import DiplostanceError, IncompleteRun
 from data.labels import LABELS
-from data.documents import Document, InputProblem, count_units, discover, read_units
+from data.documents import count_units, discover
 from diplostance.engines import LocalEngine, with_actors
 from diplostance.locks import lock_path, output_lock
+from diplostance.reader import Reader, prefetched
 from diplostance.outputs import SUMMARY_FORMATS, finalize, iter_spool, output_format, write_summary
 from models.base import StanceModel
 
@@ -326,20 +327,18 @@ def _finish_errors(paths: _Paths, state: dict) -> str | None:
     return None
 
 
-PREFETCH_GROUPS = 2  # groups read and split ahead of the model; memory stays bounded
+PREFETCH_GROUPS = 2  # groups read and split ahead of the model by the reader process
 
 
 def _score_units(model, model_dir, files, paths: _Paths, options: ScoreOptions, state: dict) -> None:
     engine = make_engine(model, model_dir, options)
-    group_target = max(options.group_sentences, getattr(engine, "window_sentences", 0))
+    reader = Reader(tuple(files), options.text_field, options.id_field, state["units_done"], options.on_error,
+                    options.split, max(options.group_sentences, getattr(engine, "window_sentences", 0)),
+                    engine.prepare)
     progress = _Progress(count_units(files), state["units_done"], options.quiet)
-    units = read_units(files, options.text_field, options.id_field)
-    for _ in range(state["units_done"]):  # skip what the interrupted run finished
-        next(units, None)
     try:
         with paths.spool.open("ab") as spool, paths.errors_partial.open("ab") as errors:
-            groups = _groups(units, options, group_target)
-            for group, problems, group_units, prepared in prefetched(groups, engine.prepare, PREFETCH_GROUPS):
+            for group, problems, group_units, prepared in prefetched(reader, PREFETCH_GROUPS):
                 for problem in problems:
                     errors.write((json.dumps({"where": problem.where, "reason": problem.reason}) + "\n").encode())
                     state["skipped"] += 1
@@ -353,80 +352,6 @@ def _score_units(model, model_dir, files, paths: _Paths, options: ScoreOptions, 
     finally:
         progress.close()
         engine.close()
-
-
-def _groups(units, options: ScoreOptions, group_target: int):
-    """(documents, input problems, units consumed) per checkpointed group of whole documents,
-    in input order; the first problem raises under on_error="fail"."""
-    group: list[Document] = []
-    problems: list[InputProblem] = []
-    group_units = group_sentences = 0
-    for unit in units:
-        group_units += 1
-        if isinstance(unit, InputProblem):
-            if options.on_error == "fail":
-                raise unit.as_error()
-            problems.append(unit)
-            continue
-        group.append(unit)
-        # rough sentence estimate (a --no-split document is one sentence)
-        group_sentences += len(unit.text) // 120 + 1 if options.split else 1
-        if group_sentences >= group_target:
-            yield group, problems, group_units
-            group, problems, group_units, group_sentences = [], [], 0, 0
-    if group_units:
-        yield group, problems, group_units
-
-
-_END = object()
-
-
-def prefetched(groups, prepare, depth: int):
-    """Yield (documents, problems, units, prepare(documents)) for each group, computed ``depth``
-    groups ahead in a reader thread: documents are read and split while the model scores the
-    previous group (its kernels release the GIL). An exception in the reader is raised here, in
-    order; leaving the loop early stops the reader."""
-    import queue
-    import threading
-
-    if depth < 1:  # no reader thread: read, split and score in turn
-        for group, problems, units in groups:
-            yield group, problems, units, prepare(group) if group else []
-        return
-    q: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(item) -> bool:
-        while not stop.is_set():
-            try:
-                q.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def read():
-        try:
-            for group, problems, units in groups:
-                if not put((group, problems, units, prepare(group) if group else [])):
-                    return
-            put(_END)
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
-            put(exc)
-
-    reader = threading.Thread(target=read, name="diplostance-reader", daemon=True)
-    reader.start()
-    try:
-        while True:
-            item = q.get()
-            if item is _END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        reader.join(timeout=10)
 
 
 def _flush_group(engine, group, prepared, group_units, spool, errors, state, paths, progress) -> None:

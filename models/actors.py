@@ -182,12 +182,20 @@ class Extraction:
     projects: tuple[tuple[int, int, str], ...]  # (start, end, text) within the sentence
 
 
+def _person_candidates(text: str, ctx: DocumentContext) -> list[tuple[int, int, tuple[str, ...], str]]:
+    """The "person" candidates of ``_candidates`` alone (all an unlabelled sentence needs)."""
+    out = []
+    for name, party in ctx.people.items():
+        if name in text:  # cheap test first: most sentences name none of the document's people
+            for m in re.finditer(r"\b" + re.escape(name) + r"\b", text):
+                out.append((m.start(), m.end(), (party,), "person"))
+    return out
+
+
 def _candidates(text: str, ctx: DocumentContext) -> list[tuple[int, int, tuple[str, ...], str]]:
     """(start, end, parties, kind) for every span that can name an actor, in text order."""
     out = [(s, e, (c,), "party") for s, e, c in find_parties(text)]
-    for name, party in ctx.people.items():
-        for m in re.finditer(r"\b" + re.escape(name) + r"\b", text):
-            out.append((m.start(), m.end(), (party,), "person"))
+    out += _person_candidates(text, ctx)
     for m in GROUP.finditer(text):
         word = m.group(1).lower()
         if word in ("they", "together"):
@@ -390,7 +398,7 @@ def extract(text: str, labels, ctx: DocumentContext) -> Extraction:
         ctx.speaker = named[0][2] if named else person or ctx.speaker
         body = " " * prefix.end() + text[prefix.end():]  # keep offsets; the prefix names no actor
     ctx.learn_people(text)
-    people = [c for c in _candidates(text, ctx) if c[3] == "person"]
+    people = sorted(_person_candidates(text, ctx))
     if not labels:
         if people:
             ctx.last_person_party = people[0][2][0]

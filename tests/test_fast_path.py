@@ -93,38 +93,47 @@ def test_auto_runtime_resolves_by_arch_and_cpu(tiny_finetune, seed_tfidf_model):
     assert load_model(seed_tfidf_model, runtime="auto").runtime_ == "torch"
 
 
-# ---- the reader thread -------------------------------------------------------------------------
-def test_prefetched_yields_in_order_and_raises_the_readers_error_in_place():
-    def groups():
-        for i in range(5):
-            if i == 3:
-                raise ValueError("bad input 3")
-            yield [i], [], 1
+# ---- the reader process -------------------------------------------------------------------------
+def _reader(files, on_error="skip", group_sentences=4):
+    from diplostance.reader import Reader, rows_preparer
 
-    seen = []
-    with pytest.raises(ValueError, match="bad input 3"):
-        for group, _, _, prepared in prefetched(groups(), lambda g: [x * 10 for x in g], depth=2):
-            seen.append(prepared)
-    assert seen == [[0], [10], [20]]
+    return Reader(tuple(files), "text", "id", 0, on_error, True, group_sentences, rows_preparer(True))
 
 
-def test_prefetched_stops_its_reader_when_the_consumer_leaves():
-    import threading
+def _docs(n):
+    return [{"id": f"d{i}", "text": f"The ministers met on day {i}. Both sides will build a railway."} for i in range(n)]
 
-    produced = []
 
-    def groups():
-        for i in range(1000):
-            produced.append(i)
-            yield [i], [], 1
+def test_reader_process_gives_the_groups_of_reading_in_turn(tmp_path):
+    src = write_jsonl(tmp_path / "docs.jsonl", _docs(20)[:7] + ["{not json"] + _docs(20)[7:])
+    reader = _reader([src])
+    in_turn = list(prefetched(reader, 0))
+    ahead = list(prefetched(reader, 2))
+    assert len(in_turn) > 3 and ahead == in_turn
+    assert sum(units for _, _, units, _ in ahead) == 21 and sum(len(p) for _, p, _, _ in ahead) == 1
 
-    for _ in prefetched(groups(), lambda g: g, depth=2):
+
+def test_reader_process_error_is_raised_after_the_groups_before_it(tmp_path):
+    from data.errors import DataError
+
+    src = write_jsonl(tmp_path / "docs.jsonl", _docs(20)[:12] + ["{not json"] + _docs(20)[12:])
+    seen = 0
+    with pytest.raises(DataError, match=r"docs\.jsonl:13"):
+        for group, _, _, _ in prefetched(_reader([src], on_error="fail"), 2):
+            seen += len(group)
+    assert seen == 12
+
+
+def test_reader_process_stops_when_the_consumer_leaves(tmp_path):
+    import multiprocessing
+
+    src = write_jsonl(tmp_path / "docs.jsonl", _docs(2000))
+    for _ in prefetched(_reader([src]), 2):
         break
-    assert len(produced) < 10
-    assert not any(t.name == "diplostance-reader" for t in threading.enumerate())
+    assert not [p for p in multiprocessing.active_children() if p.name == "diplostance-reader"]
 
 
-def test_scoring_with_and_without_the_reader_thread_writes_identical_rows(seed_tfidf_model, tmp_path, monkeypatch):
+def test_scoring_with_and_without_the_reader_process_writes_identical_rows(seed_tfidf_model, tmp_path, monkeypatch):
     docs = [{"id": f"d{i}", "text": "The ministers met in Astana. Both sides will build a new railway. "
              f"They reaffirmed support for the charter ({i})."} for i in range(300)]
     src = write_jsonl(tmp_path / "docs.jsonl", docs[:150] + ["{not json"] + docs[150:])

@@ -1,5 +1,7 @@
 import re
 
+import pytest
+
 from data.bundled import seed_documents
 from data.splitting import split_document
 
@@ -92,3 +94,120 @@ def test_long_paragraphs_split_in_pieces_give_the_same_boundaries_as_one_pysbd_c
     with whole_paragraphs():
         whole = [(s.start, s.end) for s in split_document(text, "long")]
     assert pieces == whole and len(pieces) > 100
+
+
+# ---- the fast path gives the boundaries of pysbd (data/splitting.py, "The fast path") -----------
+# Written for these tests: abbreviations, decimals, ellipses, quotes and brackets around sentence
+# ends, list items, ? and !, initials, capitals, web addresses, sentences ending in digits, and the
+# cases where pysbd does not end a sentence after ". " + capital. Each is long enough (or ends with
+# a full stop) to be split as body text rather than kept whole as a headline.
+TRICKY = [
+    "The U.S. and Japan will build a port. It opens in 2030. The E.U. agreed, e.g. on trade. I.e. we all did.",
+    "Mr. Smith met Dr. Jones and Mrs. Brown. They discussed resolution No. 5 and Art. 12 of the treaty. "
+    "Gen. Ward left.",
+    "Growth reached 3.5 per cent in 2023. Inflation fell to 2.75 per cent. The budget is 1,000.50 dollars.",
+    "We waited... And waited. . . . Then the talks began... we hope. Nothing more….",
+    'He said: "We will act. We are ready." Then he left. She asked “Why now?” Nobody answered. '
+    'They replied, "No!" The end.',
+    "The Goals (SDGs) matter (see annex I. A). The Council (in resolution 1234 (2001)) acted. "
+    "Peace (we hope) will come.",
+    "The plan has two aims: (a) to end hunger; (b) to build peace; and (c) to act now. Members agreed to (i) fund and "
+    "(ii) report.",
+    "Our priorities are: 1. peace; 2. development; 3. human rights. All three matter. See paragraph 4. "
+    "The rest follows.",
+    "Will the world act? We must! Can we wait?! No. Really?? Yes!!! We act now.",
+    "President J. F. Kennedy spoke in 1961. John F. Kennedy said so. A. Guterres agreed. The P.M. The talks ended at "
+    "5 p.m. Then we left.",
+    "The UN. The USA. The NATO summit ended. THE WORLD IS WATCHING. WE ACT.",
+    "See www.un.org/en/ga for details. Email info@un.org today. Visit http://example.org/a.b?x=1. The site is up.",
+    "We adopted Goal 17. Partnerships matter. The target is 2030. SDG 5. Gender equality. COVID-19. It hit us. "
+    "The G20. It met.",
+    "He met the gen. The talks were long. The common man. I think so. It is etc. I said. Yahoo! The firm grew.",
+    "1. The first point. 2. The second point. 3. The third.",
+    "?? The text starts oddly. Then it goes on. And on!! Then stops.",
+    "They called it 'the best. Truly the best' and left. The nations' rights matter. Our people's future too.",
+    "He spoke -- at length. Very long. -- and then sat. The crowd left.",
+    "The English. Then we eng. and left. Examples, e.g. this one, help. We use. I think so.",
+    "The XCo. KG firm grew. The Co. KG firm too. Yes.",
+    "Thank you, Mr. President. We agree. Thank you all for coming to this debate on the future of our nations and "
+    "the world (see annex) Then more words follow without an end of sentence",
+    "We agree with the speakers before us on the agenda of the Assembly. Then we list the points of our proposal: "
+    "(a) food and (b) water and (c) peace for all the peoples of the world today",
+    "Lists: a) first; b) second. The list ended. i) one; ii) two. Done.",
+    "The «new deal. For all» was signed. The [draft. text] was read. The ‘old. order’ fell. It is over.",
+    'The report " (see below) " is out. The " (annex) " too. We read it.',
+    'We met. He said " (see annex) " Then it was over. Fine.',
+    'We met. The so-called pro-" New order was set. Fine.',
+    "We said it in the 1990s. The 2nd. The 3rd Committee met. Côte d’Ivoire. São Tomé agreed. Bogotá. It was ÉTÉ.",
+    "He cited p. 5. The text (A/12/PV.34) notes it. See A/12/PV.34 The next. Footnote.12 The end.",
+    "We thank H.E. Mr. António Guterres, Secretary-General. He leads us. Mr. President, we thank you. "
+    "St. Lucia agrees.",
+    "This is it: the end. The end; really. The end, no? Yes. She said “go”. He said “stay.” They left.",
+]
+
+
+def _spans(raw):
+    return [(s.start, s.end, s.boilerplate) for s in split_document(raw, "d")]
+
+
+def _reference_spans(raw):
+    from data.splitting import reference
+
+    with reference():
+        return _spans(raw)
+
+
+def test_fast_path_gives_the_boundaries_of_pysbd_on_hard_cases():
+    for raw in TRICKY:
+        assert _spans(raw) == _reference_spans(raw), raw
+    # and as one paragraph, and in documents of several paragraphs with boilerplate
+    assert _spans(" ".join(TRICKY)) == _reference_spans(" ".join(TRICKY))
+    doc = "\n".join(["BISHKEK, May 20 (Xinhua) -- " + TRICKY[0], *TRICKY[1:], "(Web editor: A, B)"])
+    assert _spans(doc) == _reference_spans(doc)
+    for raw in ("", "(Xinhua/Yin Bogu)", "A photo. (Xinhua/Yin Bogu)", "date 2024-07-04 ", "Yes.", "Thank you"):
+        assert _spans(raw) == _reference_spans(raw), raw
+
+
+def test_fast_path_emits_plain_sentences_without_pysbd():
+    from data.splitting import _parts
+
+    plain = [text[a:b] for text in TRICKY for a, b, is_plain in _parts(text) or [] if is_plain]
+    assert "It opens in 2030." in plain and "Growth reached 3.5 per cent in 2023." in plain
+    assert "We thank H.E. Mr. António Guterres, Secretary-General." not in plain  # "H.E." needs pysbd
+    assert len(plain) > 40
+
+
+def test_fast_path_gives_the_boundaries_of_pysbd_on_random_compositions():
+    """Sentences drawn from hard-case words, with a varying share of them, joined in paragraphs."""
+    import random
+
+    hard = ("Mr. U.S. e.g. i.e. etc. No. 5 3.5 2030 17. G20 COVID-19 a. b. (a) (b) 1) 2) 1. 2. (ii) J. P.M. I "
+            "I'm nations' 'the plan' “We go.” \"we\" go.\" ‘word’ -- ... . . . ? ! ?! !! Yahoo! [1] «x» www.un.org "
+            "gen. man. use. eng. USS. ph d. Co. KG 1990s. É. (SDGs). ”. -. A/12/PV.34 dr. vs. Inc.").split()
+    plain = "peace security development nations together region climate them our and of to us it UN".split()
+    starts = ["The", "We", "It", "I", "A", "However", "Mr.", "J.", "U.S.", "(a) The", "1. The", "“We", "'The", "??"]
+    rng = random.Random(14)
+    for _ in range(300):
+        share = rng.choice([0.02, 0.1, 0.3])
+        sentences = []
+        for _ in range(rng.randint(1, 10)):
+            words = [rng.choice(hard) if rng.random() < share else rng.choice(plain) for _ in range(rng.randint(1, 10))]
+            end = rng.choice([".", ".", "?", "!", "", ".”", "…"])
+            sentences.append(" ".join([rng.choice(starts), *words]) + end)
+        raw = rng.choice([" ", " ", "  ", "\t"]).join(sentences)
+        assert _spans(raw) == _reference_spans(raw), raw
+
+
+def test_fast_path_gives_the_boundaries_of_pysbd_on_un_speeches(require_corpus):
+    """A fixed sample of 30 UN speeches, read from ../shared at run time (skipped when absent)."""
+    import gzip
+    import json
+    import random
+
+    path = require_corpus / "ungd-2015-2024.jsonl.gz"
+    if not path.is_file():
+        pytest.skip(f"{path} is absent (the shared corpus is read at run time, never committed)")
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        speeches = [json.loads(line) for line in fh]
+    for speech in random.Random(0).sample(speeches, 30):
+        assert _spans(speech["text"]) == _reference_spans(speech["text"]), speech["id"]
