@@ -7,7 +7,7 @@ SHIPPED := models/default
 MODEL := artifacts/models/default
 ARCH ?=
 
-.PHONY: run train train-best ship track cv test test-fast lint venv compare select-arch real-data notebook clean
+.PHONY: run train train-best ship track cv bench test test-fast lint venv compare select-arch real-data notebook clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -83,6 +83,11 @@ real-data: $(STAMP)
 	$(BIN)/python -m experiments.real_data $(if $(wildcard $(DEV)),--dev $(DEV)) --archs $(ARCHS) --output artifacts/experiments/real-data
 
 # Every test (slow ones included: notebook, Ray, kill -9, ONNX, packaging).
+# Scoring speed on this machine: every inference lever, 1 and 2 threads, splitting, end to end
+# on the UN corpus (about 15 minutes; needs ../shared). Figures: artifacts/benchmarks/throughput.json.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.throughput
+
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 

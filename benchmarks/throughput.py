@@ -2,9 +2,9 @@
 
 Run from the repository root (needs ../shared/corpus, ../shared/dev and the shipped model):
 
-    .venv/bin/python -m benchmarks.throughput --output benchmarks/results
+    .venv/bin/python -m benchmarks.throughput
 
-Prints, and writes to OUTPUT/throughput.json:
+Prints, and writes to OUTPUT/throughput.json (default artifacts/benchmarks/):
 1. the machine's peak matrix throughput: one large matmul in float32, bfloat16 and int8, at 1
    and 2 threads;
 2. the sentences: 2,000 from UN General Debate speeches of sessions 77-79 (a seeded sample,
@@ -16,9 +16,14 @@ Prints, and writes to OUTPUT/throughput.json:
 5. the thread table: torch fp32, ONNX fp32, ONNX int8 and the default runtime at 1 and 2
    threads, with achieved GFLOP/s (useful work: unpadded tokens) and its fraction of the peak
    of the matching number type at the same thread count;
-6. end to end: `diplostance score` (the defaults: runtime auto, token batching, reading and
-   splitting in a second thread) over about 10k and 100k sentences and all 1,938 speeches,
-   with wall time, sentences/s and peak RSS; and the same 10k run without the reader thread.
+6. splitting (benchmarks.splitting): a 5 MB one-line document, and all 1,938 speeches split
+   by today's splitter and by the reference (pysbd on everything, as before issue 14), with
+   every boundary compared; the seed articles against their labelled rows;
+7. end to end: `diplostance score` with its defaults (runtime auto, token batching; the reader
+   process only where the model leaves a core idle) over about 10k and 100k sentences and all
+   1,938 speeches, with wall time, sentences/s and peak RSS; and the 10k input scored in this
+   process by the model alone, and end to end with and without the reader process (twice,
+   alternating).
 Not a test: it prints and writes figures, it asserts nothing.
 """
 
@@ -174,7 +179,7 @@ def onnx_variant(model_dir: Path, kind: str, work: Path, threads: int):
 
 
 def measure(fn, texts, dev_texts, ref, ref_dev, thresholds, naive_rate=None) -> dict:
-    fn(texts[:64])  # warm-up: kernel caches, lazy exports
+    fn(texts)  # warm-up, untimed: lazy exports, and a kernel for each batch shape
     rate, P = timed_rate(fn, texts)
     same = ((P >= thresholds) == (ref >= thresholds)).all(axis=1)
     same_dev = ((fn(dev_texts) >= thresholds) == (ref_dev >= thresholds)).all(axis=1)
@@ -212,24 +217,35 @@ def score_in_process(model, src: Path, out: Path, prefetch: int) -> dict:
     """Score in this process with the reader thread (prefetch > 0) or without it (0)."""
     from diplostance import scoring
 
-    saved = scoring.PREFETCH_GROUPS
-    scoring.PREFETCH_GROUPS = prefetch
+    saved = scoring.reader_depth
+    scoring.reader_depth = lambda engine: prefetch  # forced, whatever the default policy says
     try:
         started = time.perf_counter()
         state = scoring.score_archive(model, str(MODEL), [src], out, scoring.ScoreOptions(quiet=True))
         seconds = time.perf_counter() - started
     finally:
-        scoring.PREFETCH_GROUPS = saved
+        scoring.reader_depth = saved
     out.unlink()
     return {"sentences": state["sentences"], "wall_seconds": round(seconds, 1),
             "sentences_per_second": round(state["sentences"] / seconds, 1)}
 
 
+def model_alone(model, src: Path) -> dict:
+    """The model's own rate on the sentences of SRC (split beforehand, not timed)."""
+    from data.splitting import split_document
+
+    with gzip.open(src, "rt", encoding="utf-8") as fh:
+        texts = [s.text for line in fh for d in [json.loads(line)] for s in split_document(d["text"], d["id"])]
+    rate, _ = timed_rate(lambda t: [model.predict_proba(t[i:i + 512]) for i in range(0, len(t), 512)], texts)
+    return {"sentences": len(texts), "sentences_per_second": round(rate, 1), "basis": "groups of 512, as scoring"}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", type=Path, default=MODEL)
-    p.add_argument("--output", type=Path, default=Path("benchmarks/results"))
+    p.add_argument("--output", type=Path, default=Path("artifacts/benchmarks"))
     p.add_argument("--sentences", type=int, default=2000)
+    p.add_argument("--skip-splitting", action="store_true")
     p.add_argument("--skip-end-to-end", action="store_true")
     args = p.parse_args(argv)
     for need in (UNGD, DEV):
@@ -301,12 +317,12 @@ def main(argv=None) -> int:
                                (f"default ({default_runtime})", default_runtime,
                                 "bf16" if default_runtime == "bf16" else "fp32")):
         for threads in (1, 2):
-            torch.set_num_threads(threads)
             if kind.startswith("onnx"):
                 model = onnx_variant(args.model, "int8" if kind == "onnx" else "fp32", work, threads)
             else:
                 model = load_model(args.model, runtime=kind)
-            model.predict_proba(texts[:64])
+            torch.set_num_threads(threads)  # after loading: loading sets every core (configure_cpu_threads)
+            model.predict_proba(texts)  # warm-up: a kernel per new batch shape
             rate, _ = timed_rate(model.predict_proba, texts)
             gflops = flops / (len(texts) / rate) / 1e9
             peak = results["peak_gflops"][f"{number}_{threads}_threads"]
@@ -315,6 +331,14 @@ def main(argv=None) -> int:
                 "fraction_of_peak": round(gflops / peak, 3)}
     torch.set_num_threads(2)
     show("threads", table)
+
+    if not args.skip_splitting:
+        from benchmarks import splitting as split_bench
+
+        show("splitting", {"five_mb_line": split_bench.bench_synthetic([5_000_000], 5_000_000, 0)[0],
+                           "all_speeches": {k: v for k, v in split_bench.bench_ungd(UNGD, None, 0).items()
+                                            if k != "differences"},
+                           "seeds": split_bench.check_seeds()})
 
     if not args.skip_end_to_end:
         e2e = {}
@@ -328,8 +352,10 @@ def main(argv=None) -> int:
             print(json.dumps({name: e2e[name]}), flush=True)
         src = work / "10k.jsonl.gz"
         default_model = load_model(args.model, runtime="auto")
-        e2e["10k in process, reader thread"] = score_in_process(default_model, src, work / "a.jsonl", 2)
-        e2e["10k in process, no reader thread"] = score_in_process(default_model, src, work / "b.jsonl", 0)
+        e2e["10k in process, model alone"] = model_alone(default_model, src)  # also the warm-up
+        for depth, name in ((0, "no reader process"), (2, "reader process"), (0, "no reader process, again"),
+                            (2, "reader process, again")):
+            e2e[f"10k in process, {name}"] = score_in_process(default_model, src, work / "a.jsonl", depth)
         e2e["all"] = {"speeches": len(speeches),
                       **score_command(write_speeches(speeches, work / "all.jsonl.gz"), work / "all.jsonl")}
         show("end_to_end", e2e)

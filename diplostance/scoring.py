@@ -330,6 +330,17 @@ def _finish_errors(paths: _Paths, state: dict) -> str | None:
 PREFETCH_GROUPS = 2  # groups read and split ahead of the model by the reader process
 
 
+def reader_depth(engine) -> int:
+    """Groups the reader process works ahead: PREFETCH_GROUPS when the model leaves a core idle
+    (tfidf predicts on one thread: +13% end to end on 2 cores), else 0, reading in turn (a model
+    on every core, as finetune: the reader would only take cycles from it, -2% measured; see
+    benchmarks/throughput.py). Ray's actors split for themselves."""
+    model = getattr(engine, "model", None)
+    if model is None or not isinstance(engine, LocalEngine):
+        return 0
+    return PREFETCH_GROUPS if (os.cpu_count() or 1) > model.inference_threads() else 0
+
+
 def _score_units(model, model_dir, files, paths: _Paths, options: ScoreOptions, state: dict) -> None:
     engine = make_engine(model, model_dir, options)
     reader = Reader(tuple(files), options.text_field, options.id_field, state["units_done"], options.on_error,
@@ -338,7 +349,7 @@ def _score_units(model, model_dir, files, paths: _Paths, options: ScoreOptions, 
     progress = _Progress(count_units(files), state["units_done"], options.quiet)
     try:
         with paths.spool.open("ab") as spool, paths.errors_partial.open("ab") as errors:
-            for group, problems, group_units, prepared in prefetched(reader, PREFETCH_GROUPS):
+            for group, problems, group_units, prepared in prefetched(reader, reader_depth(engine)):
                 for problem in problems:
                     errors.write((json.dumps({"where": problem.where, "reason": problem.reason}) + "\n").encode())
                     state["skipped"] += 1

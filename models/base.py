@@ -71,6 +71,11 @@ class StanceModel(ABC):
     @abstractmethod
     def _predict_proba(self, texts: list[str], batch_size: int | None) -> np.ndarray: ...
 
+    def inference_threads(self) -> int:
+        """CPU threads ``predict_proba`` keeps busy (scoring gives any other core to its reader
+        process). The linear heads of tfidf predict on one."""
+        return 1
+
     @classmethod
     def auto_runtime(cls) -> str:
         """The runtime ``load(..., runtime="auto")`` picks on this machine."""

@@ -23,6 +23,11 @@ class EmbeddingModel(LinearHeadsModel):
         self.encoder_ = SentenceEncoder(name, offline, self.config.max_length, self.config.batch_size)
         return self.encoder_.encode(texts)
 
+    def inference_threads(self) -> int:
+        import torch
+
+        return torch.get_num_threads()
+
     def _features(self, texts, batch_size):
         return self.encoder_.encode(texts, batch_size)
 

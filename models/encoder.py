@@ -116,18 +116,23 @@ def length_sorted_batches(texts: list[str], batch_size: int):
 
 def token_budget_batches(lengths, max_tokens: int, max_sentences: int | None = None):
     """Index batches by token count: sentences sorted by length, each batch as many as fit in
-    ``max_tokens`` padded tokens (batch size x its longest sentence), at most ``max_sentences``.
-    Short sentences share big batches and long ones small, so every forward pass does about
-    the same work with little padding. Yields arrays of original indices.
+    ``max_tokens`` padded tokens (batch size x its longest sentence), at most ``max_sentences``,
+    and a power of two. Short sentences share big batches and long ones small, so every forward
+    pass does about the same work with little padding; powers of two (with ``pad_batch(...,
+    rows=...)`` padding a last, partial batch up to one) keep the number of distinct tensor
+    shapes small, and with it the kernel caches: memory stays flat however many batches run.
+    Yields arrays of original indices.
 
     >>> [b.tolist() for b in token_budget_batches([5, 50, 6, 40], max_tokens=100)]
     [[0, 2], [3, 1]]
     """
     order = np.argsort(np.asarray(lengths), kind="stable")
     batch: list[int] = []
+    cap = max_sentences or len(order)
     for i in order:
         width = max(lengths[i], 1)  # sorted: the newcomer is the batch's longest
-        if batch and ((len(batch) + 1) * width > max_tokens or len(batch) == max_sentences):
+        fits = _floor_pow2(min(cap, max(max_tokens // width, 1)))
+        if batch and len(batch) + 1 > fits:
             yield np.array(batch)
             batch = []
         batch.append(int(i))
@@ -135,19 +140,31 @@ def token_budget_batches(lengths, max_tokens: int, max_sentences: int | None = N
         yield np.array(batch)
 
 
-def pad_batch(encoded: dict, idx, pad_id: int, multiple: int = 8) -> dict:
+def _floor_pow2(n: int) -> int:
+    return 1 << (max(n, 1).bit_length() - 1)
+
+
+def ceil_pow2(n: int) -> int:
+    return 1 << max(n - 1, 0).bit_length()
+
+
+def pad_batch(encoded: dict, idx, pad_id: int, multiple: int = 8, rows: int | None = None) -> dict:
     """Rows ``idx`` of unpadded token lists, right-padded to the longest (rounded up to a
-    multiple of ``multiple``: fewer distinct shapes for the kernels' caches) as int64 arrays."""
-    rows = [encoded["input_ids"][i] for i in idx]
-    width = -(-max(len(r) for r in rows) // multiple) * multiple
+    multiple of ``multiple``) as int64 arrays; with ``rows``, filler rows (one attended pad
+    token each) bring the batch to that many rows: the caller drops their outputs."""
+    seqs = [encoded["input_ids"][i] for i in idx]
+    width = -(-max(len(r) for r in seqs) // multiple) * multiple
+    height = max(rows or 0, len(seqs))
     out = {}
     for key, fill in (("input_ids", pad_id), ("token_type_ids", 0), ("attention_mask", 0)):
         if key not in encoded:
             continue
-        arr = np.full((len(rows), width), fill, dtype=np.int64)
+        arr = np.full((height, width), fill, dtype=np.int64)
         for j, i in enumerate(idx):
             seq = encoded[key][i]
             arr[j, : len(seq)] = seq
+        if key == "attention_mask":
+            arr[len(seqs):, 0] = 1
         out[key] = arr
     return out
 

@@ -55,6 +55,9 @@ class EnsembleModel(StanceModel):
         """The two parts as fitted models with their own thresholds (after ``fit`` only)."""
         return {"tfidf": self.tfidf_, "finetune": self.finetune_}
 
+    def inference_threads(self) -> int:
+        return self.finetune_.inference_threads()
+
     def _predict_proba(self, texts, batch_size):
         return (self.tfidf_._predict_proba(texts, batch_size) + self.finetune_._predict_proba(texts, batch_size)) / 2
 

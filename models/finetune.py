@@ -32,8 +32,8 @@ from data.errors import DiplostanceError
 from data.labels import LABELS
 from models.base import StanceModel
 from models.config import TrainConfig
-from models.encoder import (configure_cpu_threads, length_sorted_batches, pad_batch, resolve_base_model,
-                            token_budget_batches)
+from models.encoder import (ceil_pow2, configure_cpu_threads, length_sorted_batches, pad_batch,
+                            resolve_base_model, token_budget_batches)
 from models.finetune_trainer import FinetuneArguments, FinetuneTrainer
 
 BATCH_TOKENS = 4096  # padded tokens per forward pass when no batch size is given (benchmarks/throughput.py)
@@ -59,6 +59,11 @@ class TorchBackend:
         import torch
 
         self.net = net.to(torch.bfloat16) if bf16 else net
+
+    def threads(self) -> int:
+        import torch
+
+        return torch.get_num_threads()
 
     def logits(self, enc: dict) -> np.ndarray:
         import torch
@@ -103,6 +108,9 @@ class FinetuneModel(StanceModel):
         self.history_ = trainer.history
         return held_out
 
+    def inference_threads(self) -> int:
+        return self.backend_.threads()
+
     def _predict_proba(self, texts, batch_size):
         out = self._scores(self.backend_, texts, batch_size)
         recheck, thresholds = getattr(self, "recheck_", None), getattr(self, "thresholds_", None)
@@ -115,14 +123,16 @@ class FinetuneModel(StanceModel):
     def _scores(self, backend, texts, batch_size):
         out = np.zeros((len(texts), len(LABELS)), dtype=np.float32)
         encoded = self.tokenizer_(texts, truncation=True, max_length=self.config.max_length)
-        if batch_size is None:
+        by_tokens = batch_size is None
+        if by_tokens:
             batches = token_budget_batches([len(x) for x in encoded["input_ids"]], BATCH_TOKENS, MAX_BATCH_SENTENCES)
-            multiple = 8
         else:
-            batches, multiple = length_sorted_batches(texts, batch_size), 1
+            batches = length_sorted_batches(texts, batch_size)
         pad_id = self.tokenizer_.pad_token_id or 0
         for idx in batches:
-            out[idx] = 1.0 / (1.0 + np.exp(-backend.logits(pad_batch(encoded, idx, pad_id, multiple))))
+            # token batches: widths to a multiple of 8 and rows to a power of two (few shapes)
+            enc = pad_batch(encoded, idx, pad_id, 8, ceil_pow2(len(idx))) if by_tokens else pad_batch(encoded, idx, pad_id, 1)
+            out[idx] = 1.0 / (1.0 + np.exp(-backend.logits(enc)[: len(idx)]))
         return out
 
     def metadata(self) -> dict:

@@ -69,9 +69,13 @@ class OnnxBackend:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1)
+        self.intra_threads = threads or int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1)
+        options.intra_op_num_threads = self.intra_threads
         self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
         self.input_names = {i.name for i in self.session.get_inputs()}
+
+    def threads(self) -> int:
+        return self.intra_threads
 
     def logits(self, enc) -> np.ndarray:
         feeds = {k: np.asarray(v).astype(np.int64) for k, v in enc.items() if k in self.input_names}

@@ -133,6 +133,20 @@ def test_reader_process_stops_when_the_consumer_leaves(tmp_path):
     assert not [p for p in multiprocessing.active_children() if p.name == "diplostance-reader"]
 
 
+def test_reader_process_runs_only_where_the_model_leaves_a_core_idle(tiny_finetune, seed_tfidf_model):
+    import os
+
+    from diplostance.engines import LocalEngine
+
+    directory, _ = tiny_finetune
+    finetune = LocalEngine(load_model(directory))
+    assert finetune.model.inference_threads() >= 1
+    expected = scoring.PREFETCH_GROUPS if (os.cpu_count() or 1) > finetune.model.inference_threads() else 0
+    assert scoring.reader_depth(finetune) == expected
+    tfidf = LocalEngine(load_model(seed_tfidf_model))
+    assert scoring.reader_depth(tfidf) == (scoring.PREFETCH_GROUPS if (os.cpu_count() or 1) > 1 else 0)
+
+
 def test_scoring_with_and_without_the_reader_process_writes_identical_rows(seed_tfidf_model, tmp_path, monkeypatch):
     docs = [{"id": f"d{i}", "text": "The ministers met in Astana. Both sides will build a new railway. "
              f"They reaffirmed support for the charter ({i})."} for i in range(300)]
@@ -140,7 +154,7 @@ def test_scoring_with_and_without_the_reader_process_writes_identical_rows(seed_
     model = load_model(seed_tfidf_model)
     outputs = []
     for depth in (0, 2):
-        monkeypatch.setattr(scoring, "PREFETCH_GROUPS", depth)
+        monkeypatch.setattr(scoring, "reader_depth", lambda engine, depth=depth: depth)
         out = tmp_path / f"out{depth}.jsonl"
         state = scoring.score_archive(model, str(seed_tfidf_model), [src], out,
                                       scoring.ScoreOptions(quiet=True, group_sentences=64))
