@@ -147,7 +147,9 @@ class StanceModel(ABC):
     @classmethod
     def load(cls, directory: str | Path, runtime: str = "torch") -> "StanceModel":
         """Load a saved model. ``runtime`` selects the inference backend of archs that have
-        several (finetune: torch, onnx, onnx-fp32); other archs take only the default."""
+        several (finetune: torch, bf16, onnx, onnx-fp32); other archs take only the default.
+        "auto" picks the arch's choice for this machine (``auto_runtime``); ``runtime_`` names
+        the runtime loaded."""
         directory = Path(directory)
         meta = read_model_metadata(directory)
         if runtime == "auto":

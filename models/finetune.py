@@ -159,5 +159,4 @@ class FinetuneModel(StanceModel):
             from models.onnx_runtime import onnx_backend
 
             model.backend_ = onnx_backend(model, directory, runtime)
-        model.runtime_ = runtime
         return model

@@ -63,8 +63,6 @@ def export_int8(model, directory: Path) -> Path:
 class OnnxBackend:
     """Logits from an ONNX Runtime session over the exported graph."""
 
-    tensor_type = "np"
-
     def __init__(self, onnx_path: Path, threads: int | None = None):
         import onnxruntime as ort
 

@@ -1,5 +1,5 @@
 """The fast scoring path (issue 14): token-count batching, the bf16 runtime that `auto` picks on
-CPUs with native bfloat16, and the reader thread that splits the next documents while the
+CPUs with native bfloat16, and the reader process that splits the next documents while the
 model scores. Exactness: the fast path's label sets against the torch float32 model of the
 shipped default, on the dev sentences and on UN speeches (read from ../shared at run time)."""
 
