@@ -335,10 +335,9 @@ def reader_depth(engine) -> int:
     (tfidf predicts on one thread: +13% end to end on 2 cores), else 0, reading in turn (a model
     on every core, as finetune: the reader would only take cycles from it, -2% measured; see
     benchmarks/throughput.py). Ray's actors split for themselves."""
-    model = getattr(engine, "model", None)
-    if model is None or not isinstance(engine, LocalEngine):
+    if not isinstance(engine, LocalEngine):
         return 0
-    return PREFETCH_GROUPS if (os.cpu_count() or 1) > model.inference_threads() else 0
+    return PREFETCH_GROUPS if (os.cpu_count() or 1) > engine.model.inference_threads() else 0
 
 
 def _score_units(model, model_dir, files, paths: _Paths, options: ScoreOptions, state: dict) -> None:

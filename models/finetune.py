@@ -9,10 +9,10 @@ carries id2label/label2id and, under "diplostance", the thresholds.
 Inference runs on one of four runtimes, chosen at load time (``load(DIR, runtime=...)``):
 - ``torch``: float32, the reference;
 - ``bf16``: torch with bfloat16 weights, fast where the CPU multiplies bfloat16 natively (AMX or
-  AVX512-BF16). bfloat16 moves a score by 6e-5 typically and by 0.04 at most (2,000 UN
+  AVX512-BF16). bfloat16 moves a score by 6e-5 at the median and by 0.04 at most (2,000 UN
   sentences, benchmarks/throughput.py), so a sentence whose score lands within
-  ``RECHECK_MARGIN`` of a threshold is scored again in float32 (about 1% of sentences): its
-  label sets are then those of ``torch``;
+  ``RECHECK_MARGIN`` of a threshold is scored again in float32 (0.8% of those sentences, 2.4%
+  of dev): its label sets are then those of ``torch``;
 - ``onnx`` (ONNX Runtime, int8 weights) or ``onnx-fp32`` (see models.onnx_runtime);
 - ``auto`` picks ``bf16`` on such a CPU and ``torch`` elsewhere (the default of `diplostance score`).
 Thresholds, labels and tokenizer are the same for all of them.

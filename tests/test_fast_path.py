@@ -3,9 +3,7 @@ CPUs with native bfloat16, and the reader process that splits the next documents
 model scores. Exactness: the fast path's label sets against the torch float32 model of the
 shipped default, on the dev sentences and on UN speeches (read from ../shared at run time)."""
 
-import gzip
 import json
-import random
 
 import numpy as np
 import pytest
@@ -22,7 +20,6 @@ from test_transformer_models import ROWS, _tiny_bert
 from conftest import DEV_FILE, write_jsonl
 
 SHIPPED = "models/default"
-UNGD = DEV_FILE.parents[1] / "corpus" / "ungd-2015-2024.jsonl.gz"
 
 
 # ---- batching --------------------------------------------------------------------------------
@@ -133,18 +130,20 @@ def test_reader_process_stops_when_the_consumer_leaves(tmp_path):
     assert not [p for p in multiprocessing.active_children() if p.name == "diplostance-reader"]
 
 
-def test_reader_process_runs_only_where_the_model_leaves_a_core_idle(tiny_finetune, seed_tfidf_model):
-    import os
+def test_reader_process_runs_only_where_the_model_leaves_a_core_idle(tiny_finetune, seed_tfidf_model, monkeypatch):
+    import torch
 
     from diplostance.engines import LocalEngine
 
     directory, _ = tiny_finetune
-    finetune = LocalEngine(load_model(directory))
-    assert finetune.model.inference_threads() >= 1
-    expected = scoring.PREFETCH_GROUPS if (os.cpu_count() or 1) > finetune.model.inference_threads() else 0
-    assert scoring.reader_depth(finetune) == expected
-    tfidf = LocalEngine(load_model(seed_tfidf_model))
-    assert scoring.reader_depth(tfidf) == (scoring.PREFETCH_GROUPS if (os.cpu_count() or 1) > 1 else 0)
+    finetune, tfidf = LocalEngine(load_model(directory)), LocalEngine(load_model(seed_tfidf_model))
+    assert finetune.model.inference_threads() == torch.get_num_threads()
+    assert tfidf.model.inference_threads() == 1
+    monkeypatch.setattr(scoring.os, "cpu_count", lambda: torch.get_num_threads())
+    assert scoring.reader_depth(finetune) == 0  # the model on every core: read in turn
+    assert scoring.reader_depth(tfidf) == (scoring.PREFETCH_GROUPS if torch.get_num_threads() > 1 else 0)
+    monkeypatch.setattr(scoring.os, "cpu_count", lambda: 1)
+    assert scoring.reader_depth(tfidf) == 0  # one core: nothing to overlap with
 
 
 def test_scoring_with_and_without_the_reader_process_writes_identical_rows(seed_tfidf_model, tmp_path, monkeypatch):
@@ -164,19 +163,10 @@ def test_scoring_with_and_without_the_reader_process_writes_identical_rows(seed_
 
 
 # ---- exactness of the default fast path on real text -------------------------------------------
-def _un_sample(n=600, seed=0):
-    from data.splitting import split_document
+def _un_sample(n=600):
+    from benchmarks.throughput import read_speeches, sample_sentences
 
-    rng = random.Random(seed)
-    with gzip.open(UNGD, "rt", encoding="utf-8") as fh:
-        speeches = [json.loads(line) for line in fh]
-    pool = [s for s in speeches if s["session"] >= 77]  # evaluation-only sessions: read, never stored
-    rng.shuffle(pool)
-    out = []
-    for sp in pool[:30]:
-        body = [x.text for x in split_document(sp["text"], sp["id"]) if not x.boilerplate]
-        out += rng.sample(body, min(20, len(body)))
-    return out[:n]
+    return sample_sentences(read_speeches(), n)  # sessions 77-79: read at run time, never stored
 
 
 @pytest.fixture(scope="module")
@@ -191,6 +181,8 @@ def test_fast_path_label_sets_match_float32_on_real_sentences(shipped_pair, sour
             pytest.skip(f"{DEV_FILE} is absent")
         texts = [json.loads(line)["text"] for line in DEV_FILE.read_text(encoding="utf-8").splitlines() if line]
     else:
+        from benchmarks.throughput import UNGD
+
         if not UNGD.is_file():
             pytest.skip(f"{UNGD} is absent")
         texts = _un_sample()
